@@ -1,0 +1,180 @@
+/*===- mpc.h - the mpc compiler library -------------------------*- C -*-===*
+ *
+ * Public C API of libmpc: the op table, the dialect verifier, diagnostics
+ * and the pass registry. Names follow MLIR's C API: handles MpcX, functions
+ * mpcXVerb, ownership visible in the name (Create/Destroy).
+ *===----------------------------------------------------------------------===*/
+#ifndef MPC_MPC_H
+#define MPC_MPC_H
+
+#include <mlir-c/IR.h>
+#include <mlir-c/Pass.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MPC_VERSION "0.1.0"
+
+/*---------------------------------------------------------------------------
+ * The op table (include/mpc/ops.def)
+ *---------------------------------------------------------------------------*/
+
+typedef enum {
+#define MPC_OP(ID, NAME, OPERANDS, ATTRS, CPU, CUDA, SHAPE) MPC_OP_##ID,
+#include "mpc/ops.def"
+#undef MPC_OP
+  MPC_OP_COUNT /* also "not an mpc op" */
+} MpcOpKind;
+
+typedef enum { MPC_TARGET_CPU, MPC_TARGET_CUDA, MPC_TARGET_COUNT } MpcTarget;
+
+typedef enum {
+  MPC_CLASS_LOWER,   /* runs in the mode's low type, operands cast down */
+  MPC_CLASS_FP32,    /* runs in f32, operands cast up */
+  MPC_CLASS_PROMOTE, /* runs in the widest float type among its operands */
+  MPC_CLASS_FOLLOW,  /* runs in its operand's type */
+} MpcPrecisionClass;
+
+typedef enum { MPC_OPERAND_FLOAT, MPC_OPERAND_INT, MPC_OPERAND_I1 } MpcOperandKind;
+typedef enum { MPC_ARITY_ONE, MPC_ARITY_OPTIONAL, MPC_ARITY_VARIADIC } MpcArity;
+
+typedef enum {
+  MPC_ATTR_I64,      /* 1 : i64 */
+  MPC_ATTR_I64_LIST, /* array<i64: ...> */
+  MPC_ATTR_F64,      /* 1.0e-05 : f64 */
+  MPC_ATTR_BOOL,     /* true | false */
+  MPC_ATTR_ENUM,     /* "a" where a is one of the listed values */
+} MpcAttrKind;
+
+#define MPC_MAX_OPERANDS 4
+#define MPC_MAX_ATTRS 4
+#define MPC_MAX_ENUM 4
+
+typedef struct {
+  const char *name;
+  MpcOperandKind kind;
+  MpcArity arity;
+} MpcOperandSpec;
+
+typedef struct {
+  const char *name;
+  MpcAttrKind kind;
+  int numValues;                      /* MPC_ATTR_ENUM only */
+  const char *values[MPC_MAX_ENUM];   /* MPC_ATTR_ENUM only */
+} MpcAttrSpec;
+
+typedef struct {
+  MpcOpKind kind;
+  const char *name;     /* "linear" */
+  const char *fullName; /* "mpc.linear" */
+  const char *operandText, *attrText, *shapeRule;
+  int numOperands, numAttrs;
+  MpcOperandSpec operands[MPC_MAX_OPERANDS];
+  MpcAttrSpec attrs[MPC_MAX_ATTRS];
+  MpcPrecisionClass defaultClass[MPC_TARGET_COUNT];
+} MpcOpInfo;
+
+/* The entry for `kind` (kind < MPC_OP_COUNT). */
+const MpcOpInfo *mpcOpInfoGet(MpcOpKind kind);
+/* The kind named "mpc.NAME" or "NAME"; MPC_OP_COUNT if none. */
+MpcOpKind mpcOpKindFromName(MlirStringRef name);
+/* The kind of an operation; MPC_OP_COUNT if it is not an mpc op. */
+MpcOpKind mpcOpKindOf(MlirOperation op);
+const char *mpcPrecisionClassName(MpcPrecisionClass cls);
+const char *mpcTargetName(MpcTarget target);
+/* Writes the op table as a Markdown table (docs/dialect.md embeds it). */
+void mpcOpTablePrintMarkdown(FILE *out);
+
+/*---------------------------------------------------------------------------
+ * Context setup and verification
+ *---------------------------------------------------------------------------*/
+
+/* Creates a context with the upstream dialects and passes registered and the
+ * mpc namespace enabled. Destroy with mlirContextDestroy. */
+MlirContext mpcContextCreate(void);
+
+/* Checks every op under `root` against the op table and shape rules (and
+ * rejects ops of unknown dialects). Emits one error per bad op at its
+ * location; returns false if any op failed. */
+bool mpcVerify(MlirOperation root);
+
+/*---------------------------------------------------------------------------
+ * Parsing with mlir-opt's conventions
+ *---------------------------------------------------------------------------*/
+
+/* Parses `source` (named `sourceName` in locations) into a module, wrapping
+ * top-level ops that are not a module in one, as mlir-opt does. Returns a
+ * null module after emitting diagnostics on failure. */
+MlirModule mpcParseModule(MlirContext ctx, MlirStringRef source, const char *sourceName);
+/* True for the file name MLIR gives a buffer while mpcParseModule parses it
+ * ("-"); diagnostics emitted during parsing carry it. */
+bool mpcLocationIsParserBuffer(MlirStringRef file);
+
+/*---------------------------------------------------------------------------
+ * Diagnostics
+ *---------------------------------------------------------------------------*/
+
+/* Formats a location as "file:line:col" (the innermost file location of
+ * name, call-site and fused locations); "<unknown>" if it has none. Returns
+ * the number of characters written, as snprintf does. */
+int mpcLocationFormat(MlirLocation loc, char *buf, size_t size);
+/* Extracts file, line and column; false if the location has none. */
+bool mpcLocationGetFileLineCol(MlirLocation loc, MlirStringRef *file, unsigned *line, unsigned *col);
+
+/* Emits "'mpc.NAME' op <message>" as an error at the op's location. */
+void mpcOpEmitError(MlirOperation op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+typedef struct MpcDiagnosticEngine MpcDiagnosticEngine;
+
+/* Prints every diagnostic of `ctx` to `out` as "file:line:col: error: msg",
+ * with the source line and a caret when `source` is the buffer it came
+ * from. Create after the context, destroy before it. */
+MpcDiagnosticEngine *mpcDiagnosticEngineCreate(MlirContext ctx, FILE *out);
+void mpcDiagnosticEngineDestroy(MpcDiagnosticEngine *engine);
+/* The source buffer used to show source lines (may be NULL). */
+void mpcDiagnosticEngineSetSource(MpcDiagnosticEngine *engine, const char *name,
+                                  const char *text, size_t length);
+/* Number of errors seen since creation. */
+int mpcDiagnosticEngineErrorCount(const MpcDiagnosticEngine *engine);
+
+/* --verify-diagnostics: collect the expected-{error,warning,remark,note}
+ * comments on lines [firstLine, lastLine] of the source (with `@+N`, `@-N`,
+ * `@above`, `@below`), capture every diagnostic instead of printing it, and
+ * compare them in mpcDiagnosticEngineCheckExpected. */
+void mpcDiagnosticEngineExpect(MpcDiagnosticEngine *engine, int firstLine, int lastLine);
+/* Reports unmet expectations and unexpected diagnostics; false if any. */
+bool mpcDiagnosticEngineCheckExpected(MpcDiagnosticEngine *engine);
+
+/*---------------------------------------------------------------------------
+ * Passes
+ *---------------------------------------------------------------------------*/
+
+typedef struct {
+  const char *flag;        /* "mpc-verify" (used as --mpc-verify) */
+  const char *description; /* one line, for --help */
+  MlirPass (*create)(void);
+} MpcPassInfo;
+
+/* The registry of mpc passes (passes/), in pipeline order. */
+const MpcPassInfo *mpcPassRegistry(size_t *count);
+const MpcPassInfo *mpcPassLookup(const char *flag);
+
+/* Helper for pass files: wraps a run function as an external pass anchored on
+ * `anchor` ("builtin.module" or "func.func"), named by its registry flag.
+ * The run function returns false to signal failure (after emitting
+ * diagnostics). */
+typedef bool (*MpcPassRunFn)(MlirOperation op);
+MlirPass mpcPassCreate(const char *flag, const char *anchor, MpcPassRunFn run);
+
+/* One entry point per pass file. */
+MlirPass mpcCreateVerifyPass(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPC_MPC_H */
