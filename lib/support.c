@@ -14,7 +14,8 @@ void mpcStrAppend(MpcStr *s, const char *data, size_t length) {
     s->data = grown;
     s->capacity = cap;
   }
-  memcpy(s->data + s->length, data, length);
+  if (length)
+    memcpy(s->data + s->length, data, length);
   s->length += length;
   s->data[s->length] = '\0';
 }

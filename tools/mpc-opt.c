@@ -150,6 +150,8 @@ typedef struct {
 } Buffer;
 
 static void bufferAppend(Buffer *b, const char *data, size_t length) {
+  if (length == 0)
+    return;
   if (b->length + length > b->capacity) {
     size_t cap = b->capacity ? b->capacity : 4096;
     while (cap < b->length + length)
@@ -299,7 +301,8 @@ static int run(const Options *o, const char *source, size_t length) {
 
   int status = ok ? 0 : 1;
   if (ok && !o->output) {
-    fwrite(out.data, 1, out.length, stdout);
+    if (out.length)
+      fwrite(out.data, 1, out.length, stdout);
   } else if (ok) {
     /* Write a temporary file, then rename: never a half-written output. */
     size_t n = strlen(o->output) + 32;
@@ -308,7 +311,7 @@ static int run(const Options *o, const char *source, size_t length) {
       abort();
     snprintf(tmp, n, "%s.tmp%ld", o->output, (long)getpid());
     FILE *f = fopen(tmp, "wb");
-    bool written = f && fwrite(out.data, 1, out.length, f) == out.length;
+    bool written = f && (out.length == 0 || fwrite(out.data, 1, out.length, f) == out.length);
     if (f && fclose(f) != 0)
       written = false;
     if (!written || rename(tmp, o->output)) {
