@@ -186,18 +186,20 @@ static void capture(MpcDiagnosticEngine *e, Severity sev, MlirLocation loc, cons
   c->message = dupRange(message, strlen(message));
 }
 
+static void report(MpcDiagnosticEngine *e, Severity sev, MlirLocation loc, const char *message) {
+  if (sev == SEV_ERROR)
+    ++e->errors;
+  if (e->expecting)
+    capture(e, sev, loc, message);
+  else
+    printOne(e, sev, loc, message);
+}
+
 static void handleOne(MpcDiagnosticEngine *e, MlirDiagnostic d) {
   MpcStr msg = {0};
   mpcStrAppend(&msg, "", 0);
   mlirDiagnosticPrint(d, mpcStrPrinter, &msg);
-  Severity sev = severityOf(mlirDiagnosticGetSeverity(d));
-  MlirLocation loc = mlirDiagnosticGetLocation(d);
-  if (sev == SEV_ERROR)
-    ++e->errors;
-  if (e->expecting)
-    capture(e, sev, loc, msg.data);
-  else
-    printOne(e, sev, loc, msg.data);
+  report(e, severityOf(mlirDiagnosticGetSeverity(d)), mlirDiagnosticGetLocation(d), msg.data);
   mpcStrFree(&msg);
   intptr_t notes = mlirDiagnosticGetNumNotes(d);
   for (intptr_t i = 0; i < notes; ++i)
@@ -209,13 +211,39 @@ static MlirLogicalResult handler(MlirDiagnostic d, void *userData) {
   return mlirLogicalResultSuccess();
 }
 
+/* The engines by context, for mpcEmitDiagnostic (tools use one or two). */
+static MpcDiagnosticEngine *engines[8];
+
 MpcDiagnosticEngine *mpcDiagnosticEngineCreate(MlirContext ctx, FILE *out) {
   MpcDiagnosticEngine *e = calloc(1, sizeof *e);
   MPC_ASSERT(e, "out of memory");
   e->ctx = ctx;
   e->out = out;
   e->id = mlirContextAttachDiagnosticHandler(ctx, handler, e, NULL);
+  for (size_t i = 0; i < sizeof engines / sizeof engines[0]; ++i)
+    if (!engines[i]) {
+      engines[i] = e;
+      break;
+    }
   return e;
+}
+
+void mpcEmitDiagnostic(MlirLocation loc, MpcDiagnosticKind kind, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  static const Severity severities[] = {
+      [MPC_DIAG_WARNING] = SEV_WARNING, [MPC_DIAG_NOTE] = SEV_NOTE, [MPC_DIAG_REMARK] = SEV_REMARK};
+  MlirContext ctx = mlirLocationGetContext(loc);
+  for (size_t i = 0; i < sizeof engines / sizeof engines[0]; ++i)
+    if (engines[i] && mlirContextEqual(engines[i]->ctx, ctx)) {
+      report(engines[i], severities[kind], loc, msg);
+      return;
+    }
+  MpcDiagnosticEngine fallback = {.ctx = ctx, .out = stderr};
+  printOne(&fallback, severities[kind], loc, msg);
 }
 
 static void clearCaptured(MpcDiagnosticEngine *e) {
@@ -233,6 +261,9 @@ void mpcDiagnosticEngineDestroy(MpcDiagnosticEngine *e) {
   if (!e)
     return;
   mlirContextDetachDiagnosticHandler(e->ctx, e->id);
+  for (size_t i = 0; i < sizeof engines / sizeof engines[0]; ++i)
+    if (engines[i] == e)
+      engines[i] = NULL;
   clearCaptured(e);
   free(e->captured);
   free(e->expected);

@@ -12,7 +12,23 @@
 
 static const MpcPassInfo registry[] = {
     {"mpc-verify", "check every mpc op against the op table and its shape rule", mpcCreateVerifyPass},
+    {"mpc-assign-precision", "decide each op's compute type from the mode and policy (mpc.precision)",
+     mpcCreateAssignPrecisionPass},
+    {"mpc-lint-precision", "warn about constants and attributes the chosen types cannot hold",
+     mpcCreateLintPrecisionPass},
+    {"mpc-insert-casts", "make types follow mpc.precision with at most one cast per value and type",
+     mpcCreateInsertCastsPass},
+    {"mpc-fold-casts", "remove cast round trips that change nothing, and dead casts", mpcCreateFoldCastsPass},
 };
+
+static const char *const precisionPipeline[] = {
+    "mpc-assign-precision", "mpc-lint-precision", "mpc-insert-casts", "mpc-fold-casts", "mpc-verify",
+};
+
+const char *const *mpcPrecisionPipeline(size_t *count) {
+  *count = sizeof precisionPipeline / sizeof precisionPipeline[0];
+  return precisionPipeline;
+}
 
 const MpcPassInfo *mpcPassRegistry(size_t *count) {
   *count = sizeof registry / sizeof registry[0];
@@ -47,28 +63,39 @@ static MlirTypeID typeIDFor(const char *flag) {
   return typeIDs[numTypeIDs++].id;
 }
 
+typedef struct {
+  MpcPassRunFn run;
+  const MpcOptions *options;
+} PassState;
+
 static void passConstruct(void *userData) { (void)userData; }
-static void passDestruct(void *userData) { (void)userData; }
+static void passDestruct(void *userData) { free(userData); }
 static MlirLogicalResult passInitialize(MlirContext ctx, void *userData) {
   (void)ctx;
   (void)userData;
   return mlirLogicalResultSuccess();
 }
-static void *passClone(void *userData) { return userData; }
+static void *passClone(void *userData) {
+  PassState *copy = malloc(sizeof *copy);
+  MPC_ASSERT(copy, "out of memory");
+  *copy = *(PassState *)userData;
+  return copy;
+}
 static void passRun(MlirOperation op, MlirExternalPass pass, void *userData) {
-  MpcPassRunFn run = (MpcPassRunFn)userData;
-  if (!run(op))
+  PassState *state = userData;
+  if (!state->run(op, state->options))
     mlirExternalPassSignalFailure(pass);
 }
 
-MlirPass mpcPassCreate(const char *flag, const char *anchor, MpcPassRunFn run) {
+MlirPass mpcPassCreate(const char *flag, const char *anchor, MpcPassRunFn run, const MpcOptions *options) {
   const MpcPassInfo *info = mpcPassLookup(flag);
   MPC_ASSERT(info, "mpcPassCreate: pass missing from the registry in lib/passes.c");
-  const char *description = info->description;
+  PassState *state = malloc(sizeof *state);
+  MPC_ASSERT(state, "out of memory");
+  *state = (PassState){run, options};
   MlirExternalPassCallbacks callbacks = {passConstruct, passDestruct, passInitialize, passClone, passRun};
   return mlirCreateExternalPass(typeIDFor(flag), mlirStringRefCreateFromCString(flag),
                                 mlirStringRefCreateFromCString(flag),
-                                mlirStringRefCreateFromCString(description),
-                                mlirStringRefCreateFromCString(anchor), 0, NULL, callbacks,
-                                (void *)run);
+                                mlirStringRefCreateFromCString(info->description),
+                                mlirStringRefCreateFromCString(anchor), 0, NULL, callbacks, state);
 }

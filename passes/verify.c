@@ -5,8 +5,11 @@
  *===----------------------------------------------------------------------===*/
 #include "mpc/mpc.h"
 
-static bool runVerify(MlirOperation op) { return mpcVerify(op); }
+static bool runVerify(MlirOperation op, const MpcOptions *options) {
+  (void)options;
+  return mpcVerify(op);
+}
 
-MlirPass mpcCreateVerifyPass(void) {
-  return mpcPassCreate("mpc-verify", "builtin.module", runVerify);
+MlirPass mpcCreateVerifyPass(const MpcOptions *options) {
+  return mpcPassCreate("mpc-verify", "builtin.module", runVerify, options);
 }

@@ -26,6 +26,8 @@ typedef struct {
   bool split, verifyDiagnostics, printAfterAll, debugInfo;
   Stage *stages;
   int numStages;
+  const char *precision, *target, *policy, *report, *reportDot;
+  MpcOptions mpc; /* what the passes read */
 } Options;
 
 static void usageError(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -49,6 +51,12 @@ static void printHelp(void) {
          "  --print-ir-after-all      print the IR after every pass (to stderr)\n"
          "  --pass-pipeline=PIPELINE  run upstream MLIR passes, e.g. 'canonicalize,cse'\n"
          "  --mlir-print-debuginfo    print locations in the output\n"
+         "  --precision=MODE          32-true (default), 16-mixed, bf16-mixed, 16-true, bf16-true, 64-true\n"
+         "                            (legacy 32, 16, bf16, 64); alone, runs the precision pipeline\n"
+         "  --target=cpu|cuda         the target whose policy table applies (default cpu)\n"
+         "  --policy=FILE             override op classes: one 'OP CLASS' pair a line, '#' comments\n"
+         "  --report=FILE.json        write each op's class, type and reason, and a summary\n"
+         "  --report-dot=FILE.dot     write the graph coloured by type (Graphviz)\n"
          "  --print-op-table          print the mpc op table as Markdown and exit\n"
          "  --help                    show this help and exit\n"
          "  --version                 show the version and exit\n\n"
@@ -65,6 +73,39 @@ static void addStage(Options *o, Stage s) {
     abort();
   o->stages = grown;
   o->stages[o->numStages++] = s;
+}
+
+/* Validates the precision flags and fills o->mpc; `--precision` alone
+ * (no pass flags, no --pass-pipeline) runs the precision pipeline. */
+static void setupPrecision(Options *o) {
+  MpcPrecisionMode mode = MPC_MODE_32_TRUE;
+  bool deprecated = false;
+  if (o->precision && !mpcModeParse(o->precision, &mode, &deprecated))
+    usageError("invalid --precision '%s'; expected one of: %s", o->precision, mpcModeAllowedList());
+  if (deprecated)
+    fprintf(stderr,
+            "mpc-opt: warning: --precision=%s is supported for historical reasons but its usage is discouraged; "
+            "use --precision=%s instead\n",
+            o->precision, mpcModeInfoGet(mode)->name);
+  MpcTarget target = MPC_TARGET_CPU;
+  if (o->target && !strcmp(o->target, "cuda"))
+    target = MPC_TARGET_CUDA;
+  else if (o->target && strcmp(o->target, "cpu"))
+    usageError("invalid --target '%s'; expected cpu or cuda", o->target);
+  mpcOptionsInit(&o->mpc, mode, target);
+  char error[512];
+  if (o->policy && !mpcOptionsLoadPolicy(&o->mpc, o->policy, error, sizeof error)) {
+    fprintf(stderr, "mpc-opt: error: %s\n", error);
+    exit(1);
+  }
+  if (o->report || o->reportDot)
+    o->mpc.report = mpcReportCreate();
+  if (o->precision && o->numStages == 0) {
+    size_t n;
+    const char *const *pipeline = mpcPrecisionPipeline(&n);
+    for (size_t i = 0; i < n; ++i)
+      addStage(o, (Stage){mpcPassLookup(pipeline[i]), NULL});
+  }
 }
 
 static void parseArgs(int argc, char **argv, Options *o) {
@@ -93,6 +134,16 @@ static void parseArgs(int argc, char **argv, Options *o) {
       o->printAfterAll = true;
     } else if (!strcmp(a, "--mlir-print-debuginfo")) {
       o->debugInfo = true;
+    } else if (!strncmp(a, "--precision=", 12)) {
+      o->precision = a + 12;
+    } else if (!strncmp(a, "--target=", 9)) {
+      o->target = a + 9;
+    } else if (!strncmp(a, "--policy=", 9)) {
+      o->policy = a + 9;
+    } else if (!strncmp(a, "--report=", 9)) {
+      o->report = a + 9;
+    } else if (!strncmp(a, "--report-dot=", 13)) {
+      o->reportDot = a + 13;
     } else if (!strncmp(a, "--pass-pipeline=", 16)) {
       if (!a[16])
         usageError("--pass-pipeline needs a pipeline");
@@ -109,6 +160,7 @@ static void parseArgs(int argc, char **argv, Options *o) {
   }
   if (!o->input)
     o->input = "-";
+  setupPrecision(o);
 }
 
 /* Reads all of `path` ("-" for stdin); exits with a one-line error. */
@@ -189,7 +241,7 @@ static MlirPassManager buildPassManager(MlirContext ctx, const Options *o) {
   MlirPassManager pm = mlirPassManagerCreate(ctx);
   for (int i = 0; i < o->numStages; ++i) {
     if (o->stages[i].pass) {
-      mlirPassManagerAddOwnedPass(pm, o->stages[i].pass->create());
+      mlirPassManagerAddOwnedPass(pm, o->stages[i].pass->create(&o->mpc));
     } else if (!addPipeline(pm, o->stages[i].pipeline)) {
       mlirPassManagerDestroy(pm);
       return (MlirPassManager){NULL};
@@ -216,6 +268,10 @@ static bool processChunk(MlirContext ctx, const Options *o, MlirStringRef text, 
     ok = pm.ptr && mlirLogicalResultIsSuccess(mlirPassManagerRunOnOp(pm, op)) && mpcVerify(op);
     if (pm.ptr)
       mlirPassManagerDestroy(pm);
+  }
+  if (ok && o->mpc.report) {
+    mpcReportMeasure(o->mpc.report, op, true);
+    mpcReportAddGraph(o->mpc.report, op);
   }
   if (ok) {
     MlirOpPrintingFlags flags = mlirOpPrintingFlagsCreate();
@@ -263,6 +319,20 @@ static int splitChunks(const char *source, size_t length, bool split, Chunk **ch
     }
     p = nl + 1;
   }
+}
+
+static int writeReports(const Options *o) {
+  const MpcReport *r = o->mpc.report;
+  const char *mode = mpcModeInfoGet(o->mpc.mode)->name, *target = mpcTargetName(o->mpc.target);
+  if (o->report && !mpcReportWriteJson(r, o->report, mode, target)) {
+    fprintf(stderr, "mpc-opt: error: cannot write '%s': %s\n", o->report, strerror(errno));
+    return 1;
+  }
+  if (o->reportDot && !mpcReportWriteDot(r, o->reportDot)) {
+    fprintf(stderr, "mpc-opt: error: cannot write '%s': %s\n", o->reportDot, strerror(errno));
+    return 1;
+  }
+  return 0;
 }
 
 /* Runs the chunks; returns the process exit code. */
@@ -322,6 +392,8 @@ static int run(const Options *o, const char *source, size_t length) {
     free(tmp);
   }
   free(out.data);
+  if (status == 0)
+    status = writeReports(o);
   return status;
 }
 
@@ -344,5 +416,6 @@ int main(int argc, char **argv) {
   int status = run(&o, source, length);
   free(source);
   free(o.stages);
+  mpcReportDestroy(o.mpc.report);
   return status;
 }

@@ -129,6 +129,14 @@ bool mpcLocationGetFileLineCol(MlirLocation loc, MlirStringRef *file, unsigned *
 /* Emits "'mpc.NAME' op <message>" as an error at the op's location. */
 void mpcOpEmitError(MlirOperation op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Warnings, notes and remarks: MLIR's C API can emit only errors, so mpc's
+ * other diagnostics go to the context's MpcDiagnosticEngine (printed or,
+ * with --verify-diagnostics, checked like MLIR's), or to stderr if the
+ * context has none. */
+typedef enum { MPC_DIAG_WARNING, MPC_DIAG_NOTE, MPC_DIAG_REMARK } MpcDiagnosticKind;
+void mpcEmitDiagnostic(MlirLocation loc, MpcDiagnosticKind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 typedef struct MpcDiagnosticEngine MpcDiagnosticEngine;
 
 /* Prints every diagnostic of `ctx` to `out` as "file:line:col: error: msg",
@@ -151,28 +159,117 @@ void mpcDiagnosticEngineExpect(MpcDiagnosticEngine *engine, int firstLine, int l
 bool mpcDiagnosticEngineCheckExpected(MpcDiagnosticEngine *engine);
 
 /*---------------------------------------------------------------------------
+ * Float types and precision modes (SPEC section 1)
+ *---------------------------------------------------------------------------*/
+
+typedef enum { MPC_F16, MPC_BF16, MPC_F32, MPC_F64, MPC_FLOAT_COUNT } MpcFloatType;
+
+const char *mpcFloatTypeName(MpcFloatType t); /* "f16" */
+MlirType mpcFloatTypeGet(MlirContext ctx, MpcFloatType t);
+/* The MpcFloatType of an f16/bf16/f32/f64 type; false for anything else. */
+bool mpcFloatTypeOf(MlirType type, MpcFloatType *out);
+bool mpcFloatTypeFromName(MlirStringRef name, MpcFloatType *out);
+int mpcFloatTypeBytes(MpcFloatType t);
+double mpcFloatTypeMax(MpcFloatType t);           /* largest finite value */
+double mpcFloatTypeMinSubnormal(MpcFloatType t);  /* smallest positive value */
+
+typedef enum {
+  MPC_MODE_32_TRUE,
+  MPC_MODE_16_MIXED,
+  MPC_MODE_BF16_MIXED,
+  MPC_MODE_16_TRUE,
+  MPC_MODE_BF16_TRUE,
+  MPC_MODE_64_TRUE,
+  MPC_MODE_COUNT
+} MpcPrecisionMode;
+
+typedef struct {
+  const char *name;    /* "16-mixed" */
+  const char *alias;   /* legacy spelling ("16"), or NULL */
+  bool aliasDeprecated;/* Lightning warns for "16" and "bf16" */
+  bool mixed;          /* per-op policy with f32 master parameters */
+  MpcFloatType low;    /* the type of `lower` ops (mixed) or of everything (true modes) */
+  MpcFloatType params; /* parameter storage */
+} MpcModeInfo;
+
+const MpcModeInfo *mpcModeInfoGet(MpcPrecisionMode mode);
+/* Parses a mode or legacy alias exactly as Lightning spells them. Returns
+ * false for anything else; *deprecated is set for "16" and "bf16". */
+bool mpcModeParse(const char *text, MpcPrecisionMode *mode, bool *deprecated);
+/* "32-true, 32, 16-mixed, 16, ..." for error messages. */
+const char *mpcModeAllowedList(void);
+
+/*---------------------------------------------------------------------------
+ * Precision report (--report=FILE.json, --report-dot=FILE.dot)
+ *---------------------------------------------------------------------------*/
+
+typedef struct MpcReport MpcReport;
+
+MpcReport *mpcReportCreate(void);
+void mpcReportDestroy(MpcReport *report);
+/* Records the decision for one op: class, chosen type and why. */
+void mpcReportAddOp(MpcReport *report, MlirOperation op, MpcPrecisionClass cls, MpcFloatType type,
+                    const char *reason);
+void mpcReportAddCasts(MpcReport *report, int inserted, int folded);
+/* Accounts parameter and activation bytes of `module` before or after the
+ * precision passes. */
+void mpcReportMeasure(MpcReport *report, MlirOperation module, bool after);
+/* Adds the module's functions to the DOT graph, coloured by type. */
+void mpcReportAddGraph(MpcReport *report, MlirOperation module);
+/* Writes the JSON report / DOT graph; false (errno set) if it cannot. */
+bool mpcReportWriteJson(const MpcReport *report, const char *path, const char *mode, const char *target);
+bool mpcReportWriteDot(const MpcReport *report, const char *path);
+
+/*---------------------------------------------------------------------------
+ * Pass options: what the precision passes read
+ *---------------------------------------------------------------------------*/
+
+typedef enum { MPC_SOURCE_TABLE, MPC_SOURCE_POLICY_FILE } MpcClassSource;
+
+typedef struct {
+  MpcPrecisionMode mode;
+  MpcTarget target;
+  MpcPrecisionClass classes[MPC_OP_COUNT]; /* the op table's column, then --policy overrides */
+  MpcClassSource sources[MPC_OP_COUNT];
+  MpcReport *report; /* may be NULL */
+} MpcOptions;
+
+/* Defaults: 32-true on cpu, classes from the op table. */
+void mpcOptionsInit(MpcOptions *options, MpcPrecisionMode mode, MpcTarget target);
+/* Applies a policy file (`op class` per line, `#` comments). On error writes
+ * "FILE:LINE: message" into `error` and returns false. */
+bool mpcOptionsLoadPolicy(MpcOptions *options, const char *path, char *error, size_t errorSize);
+
+/*---------------------------------------------------------------------------
  * Passes
  *---------------------------------------------------------------------------*/
 
 typedef struct {
   const char *flag;        /* "mpc-verify" (used as --mpc-verify) */
   const char *description; /* one line, for --help */
-  MlirPass (*create)(void);
+  MlirPass (*create)(const MpcOptions *options);
 } MpcPassInfo;
 
 /* The registry of mpc passes (passes/), in pipeline order. */
 const MpcPassInfo *mpcPassRegistry(size_t *count);
 const MpcPassInfo *mpcPassLookup(const char *flag);
 
+/* The precision pipeline that `--precision=MODE` alone runs, in order. */
+const char *const *mpcPrecisionPipeline(size_t *count);
+
 /* Helper for pass files: wraps a run function as an external pass anchored on
  * `anchor` ("builtin.module" or "func.func"), named by its registry flag.
- * The run function returns false to signal failure (after emitting
- * diagnostics). */
-typedef bool (*MpcPassRunFn)(MlirOperation op);
-MlirPass mpcPassCreate(const char *flag, const char *anchor, MpcPassRunFn run);
+ * The run function gets the options (which outlive the pass) and returns
+ * false to signal failure (after emitting diagnostics). */
+typedef bool (*MpcPassRunFn)(MlirOperation op, const MpcOptions *options);
+MlirPass mpcPassCreate(const char *flag, const char *anchor, MpcPassRunFn run, const MpcOptions *options);
 
-/* One entry point per pass file. */
-MlirPass mpcCreateVerifyPass(void);
+/* One entry point per pass file (passes/). */
+MlirPass mpcCreateVerifyPass(const MpcOptions *options);
+MlirPass mpcCreateAssignPrecisionPass(const MpcOptions *options);
+MlirPass mpcCreateLintPrecisionPass(const MpcOptions *options);
+MlirPass mpcCreateInsertCastsPass(const MpcOptions *options);
+MlirPass mpcCreateFoldCastsPass(const MpcOptions *options);
 
 #ifdef __cplusplus
 }
