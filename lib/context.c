@@ -2,6 +2,7 @@
 #include "mpc/mpc.h"
 #include "support.h"
 
+#include <ctype.h>
 #include <mlir-c/Diagnostics.h>
 #include <mlir-c/RegisterEverything.h>
 #include <string.h>
@@ -60,7 +61,53 @@ static MlirWalkResult renameLocations(MlirOperation op, void *userData) {
   return MlirWalkResultAdvance;
 }
 
+/* Input that MLIR 22's parser crashes on instead of diagnosing, found by the
+ * fuzzer: dense arrays of `index` (parseDenseArrayAttr asks an index type for
+ * its bit width), and nesting deep enough to exhaust the stack. Scanned for
+ * outside strings and comments before parsing. */
+#define MPC_MAX_NESTING 256
+
+static bool precheck(MlirContext ctx, const char *p, size_t n, const char *name) {
+  unsigned line = 1, col = 1, depth = 0;
+  const char *why = NULL;
+  for (size_t i = 0; i < n && !why; ++i, ++col) {
+    char c = p[i];
+    if (c == '\n') {
+      ++line;
+      col = 0;
+    } else if (c == '/' && i + 1 < n && p[i + 1] == '/') {
+      while (i + 1 < n && p[i + 1] != '\n')
+        ++i;
+    } else if (c == '"') {
+      for (++i, ++col; i < n && p[i] != '"' && p[i] != '\n'; ++i, ++col)
+        if (p[i] == '\\' && i + 1 < n && p[i + 1] != '\n')
+          ++i, ++col;
+      if (i < n && p[i] == '\n')
+        --i, --col; /* let the newline be counted */
+    } else if (c == '(' || c == '[' || c == '{') {
+      if (++depth > MPC_MAX_NESTING)
+        why = "nesting is too deep (more than 256 levels of (), [] and {})";
+    } else if (c == ')' || c == ']' || c == '}') {
+      depth -= depth > 0;
+    } else if (c == 'a' && n - i > 6 && !strncmp(p + i, "array<", 6) &&
+               (i == 0 || !(isalnum((unsigned char)p[i - 1]) || p[i - 1] == '_' || p[i - 1] == '.'))) {
+      size_t j = i + 6;
+      while (j < n && (p[j] == ' ' || p[j] == '\t'))
+        ++j;
+      if (n - j >= 5 && !strncmp(p + j, "index", 5) && (n - j == 5 || !isalnum((unsigned char)p[j + 5])))
+        why = "dense arrays of 'index' are not supported (use array<i64: ...>)";
+    }
+  }
+  if (!why)
+    return true;
+  MlirLocation loc = mlirLocationFileLineColGet(ctx, mlirStringRefCreateFromCString(name), line, col - 1);
+  mlirEmitError(loc, why);
+  return false;
+}
+
 MlirModule mpcParseModule(MlirContext ctx, MlirStringRef source, const char *sourceName) {
+  if (!precheck(ctx, source.data, source.length, sourceName))
+    return (MlirModule){NULL};
   /* MLIR's lexer reads up to a NUL terminator, which a caller's buffer may
    * lack: always parse a terminated copy (found by the fuzzer). */
   MpcStr text = {0};

@@ -16,6 +16,7 @@ config.test_exec_root = os.path.join(config.mpc_obj_root, "test")
 path = [config.mpc_tools_dir, config.mpc_test_bin_dir, config.llvm_tools_dir]
 config.environment["PATH"] = os.pathsep.join(path + [config.environment.get("PATH", "")])
 config.substitutions.append(("%mpc_src_root", config.mpc_src_root))
+config.substitutions.append(("%python", "/usr/bin/python3"))
 
 # Tests that need a GPU say `REQUIRES: cuda-device` and skip cleanly without one.
 if shutil.which("nvidia-smi"):

@@ -1,7 +1,9 @@
 /*===- parse-verify-fuzzer.c - libFuzzer target over parse + verify -*- C -*-===*
  *
- * Feeds arbitrary bytes to mpcParseModule and mpcVerify, then prints the
- * module, as mpc-opt does. Any crash, sanitizer report or leak is a bug.
+ * Feeds arbitrary bytes to mpcParseModule and mpcVerify; IR that verifies
+ * then goes through the precision pipeline (the mode taken from the input's
+ * length, so all six are exercised) and is verified and printed again. Any
+ * crash, sanitizer report or leak is a bug.
  *
  * Built two ways:
  *  - with clang -fsanitize=fuzzer,address (cmake -DMPC_BUILD_FUZZERS=ON, see
@@ -47,8 +49,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   MlirOperation op = mlirModuleGetOperation(module);
   if (mpcVerify(op)) {
-    size_t printed = 0;
-    mlirOperationPrint(op, dropText, &printed);
+    MpcOptions options;
+    mpcOptionsInit(&options, (MpcPrecisionMode)(size % MPC_MODE_COUNT), (MpcTarget)(size / 7 % 2));
+    MlirPassManager pm = mlirPassManagerCreate(ctx);
+    size_t n;
+    const char *const *pipeline = mpcPrecisionPipeline(&n);
+    for (size_t i = 0; i < n; ++i)
+      mlirPassManagerAddOwnedPass(pm, mpcPassLookup(pipeline[i])->create(&options));
+    if (mlirLogicalResultIsSuccess(mlirPassManagerRunOnOp(pm, op))) {
+      size_t printed = 0;
+      mlirOperationPrint(op, dropText, &printed);
+    }
+    mlirPassManagerDestroy(pm);
   }
   mlirModuleDestroy(module);
   return 0;
