@@ -128,8 +128,10 @@ static void runOnFunc(MlirOperation func, const MpcOptions *o, CastCache *cache)
   for (size_t i = 0; i < n; ++i) {
     MpcFloatType t;
     bool bad = false;
-    if (!mpcGetPrecision(ops[i], &t, &bad))
-      continue; /* not decided: left as it is */
+    /* An op without a decision keeps its declared type; its operands may
+     * still need a cast back (a retyped argument). */
+    if (!mpcGetPrecision(ops[i], &t, &bad) && !mpcValueFloatType(mlirOperationGetResult(ops[i], 0), &t))
+      continue;
     castOperands(cache, ops[i], t);
     retype(cache, mlirOperationGetResult(ops[i], 0), t);
   }
