@@ -80,13 +80,19 @@ static int64_t tensorBytes(MlirType t) {
   return n;
 }
 
-static bool isParamArg(MlirOperation func, intptr_t i) {
+/* The argument attribute `name` of argument i (null if absent). */
+static MlirAttribute argAttr(MlirOperation func, intptr_t i, const char *name) {
   MlirAttribute all = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs"));
   if (mlirAttributeIsNull(all) || !mlirAttributeIsAArray(all) || i >= mlirArrayAttrGetNumElements(all))
-    return false;
+    return mlirAttributeGetNull();
   MlirAttribute dict = mlirArrayAttrGetElement(all, i);
-  return mlirAttributeIsADictionary(dict) &&
-         !mlirAttributeIsNull(mlirDictionaryAttrGetElementByName(dict, mlirStringRefCreateFromCString("mpc.param")));
+  if (!mlirAttributeIsADictionary(dict))
+    return mlirAttributeGetNull();
+  return mlirDictionaryAttrGetElementByName(dict, mlirStringRefCreateFromCString(name));
+}
+
+static bool isParamArg(MlirOperation func, intptr_t i) {
+  return !mlirAttributeIsNull(argAttr(func, i, "mpc.param"));
 }
 
 void mpcReportMeasure(MpcReport *r, MlirOperation module, bool after) {
@@ -194,8 +200,19 @@ void mpcReportAddGraph(MpcReport *r, MlirOperation module) {
     mpcStrAppendf(&r->dot, "  subgraph cluster_%d {\n    label=\"@%.*s\";\n", r->graphs++, (int)fname.length,
                   fname.data);
     for (intptr_t i = 0, n = mlirBlockGetNumArguments(entry); i < n; ++i) {
-      char label[32];
-      snprintf(label, sizeof label, "%%arg%ld", (long)i);
+      char label[96];
+      MlirAttribute name = argAttr(funcs[f], i, "mpc.param");
+      if (mlirAttributeIsNull(name))
+        name = argAttr(funcs[f], i, "mpc.input");
+      if (!mlirAttributeIsNull(name) && mlirAttributeIsAString(name)) {
+        MlirStringRef s = mlirStringAttrGetValue(name);
+        snprintf(label, sizeof label, "%.*s", (int)s.length, s.data);
+        for (char *c = label; *c; ++c)
+          if (*c == '"' || *c == '\\')
+            *c = '_'; /* keep the DOT string well-formed */
+      } else {
+        snprintf(label, sizeof label, "%%arg%ld", (long)i);
+      }
       dotValueNode(&r->dot, mlirBlockGetArgument(entry, i), label);
     }
     MlirOperation *ops;
