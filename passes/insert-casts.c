@@ -7,7 +7,8 @@
  * value's definition.
  *
  * In true modes (16-true, bf16-true, 64-true) the function's float arguments
- * change type, like module.to(dtype) plus Fabric's input conversion. Users
+ * change type, like module.to(dtype) plus Fabric's input conversion; 64-true
+ * also widens complex<f32> arguments to complex<f64>. Users
  * other than mpc ops and func.return get a cast back to the type they had;
  * func.return makes the function's result types follow, so the loss stays a
  * scalar in the compute type of its op.
@@ -17,6 +18,7 @@
 
 #include <mlir-c/BuiltinAttributes.h>
 #include <mlir-c/BuiltinTypes.h>
+#include <mlir-c/Diagnostics.h>
 #include <stdlib.h>
 
 /* The casts made so far in one function: (value, type) -> cast result. */
@@ -115,14 +117,45 @@ static void updateSignature(MlirOperation func) {
   mlirOperationSetAttributeByName(func, mlirStringRefCreateFromCString("function_type"), mlirTypeAttrGet(updated));
 }
 
-static void runOnFunc(MlirOperation func, const MpcOptions *o, CastCache *cache) {
+/* 64-true turns complex<f32> arguments into complex<f64>. No mpc op takes
+ * complex tensors and there is no cast between complex types, so this works
+ * for arguments that are only returned; any other use is an error. */
+static bool widenComplex(MlirValue arg, intptr_t index) {
+  MlirType t = mlirValueGetType(arg);
+  if (!mlirTypeIsARankedTensor(t) || !mlirTypeIsAComplex(mlirShapedTypeGetElementType(t)) ||
+      !mlirTypeIsAF32(mlirComplexTypeGetElementType(mlirShapedTypeGetElementType(t))))
+    return true;
+  for (MlirOpOperand u = mlirValueGetFirstUse(arg); !mlirOpOperandIsNull(u); u = mlirOpOperandGetNextUse(u)) {
+    MlirOperation owner = mlirOpOperandGetOwner(u);
+    if (!mpcOpIsNamed(owner, "func.return")) {
+      MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(owner));
+      char msg[256];
+      snprintf(msg, sizeof msg,
+               "64-true cannot widen complex<f32> argument #%ld to complex<f64>: '%.*s' uses it and there is no "
+               "complex conversion op (pin the function with {mpc.autocast = false})",
+               (long)index, (int)name.length, name.data);
+      mlirEmitError(mlirOperationGetLocation(owner), msg);
+      return false;
+    }
+  }
+  MlirContext ctx = mlirTypeGetContext(t);
+  mlirValueSetType(arg, mpcTensorWithElement(t, mlirComplexTypeGet(mlirF64TypeGet(ctx))));
+  return true;
+}
+
+static bool runOnFunc(MlirOperation func, const MpcOptions *o, CastCache *cache) {
   MlirBlock entry = mpcFuncEntryBlock(func);
   if (mlirBlockIsNull(entry))
-    return; /* a declaration */
+    return true; /* a declaration */
   const MpcModeInfo *mode = mpcModeInfoGet(o->mode);
+  bool ok = true;
   if (mpcFuncAutocast(func) && !mode->mixed && o->mode != MPC_MODE_32_TRUE)
-    for (intptr_t i = 0, n = mlirBlockGetNumArguments(entry); i < n; ++i)
-      retype(cache, mlirBlockGetArgument(entry, i), mode->params);
+    for (intptr_t i = 0, n = mlirBlockGetNumArguments(entry); i < n; ++i) {
+      MlirValue arg = mlirBlockGetArgument(entry, i);
+      retype(cache, arg, mode->params);
+      if (o->mode == MPC_MODE_64_TRUE)
+        ok &= widenComplex(arg, i);
+    }
   MlirOperation *ops;
   size_t n = mpcCollectOps(func, mpcIsMpcOp, &ops);
   for (size_t i = 0; i < n; ++i) {
@@ -137,22 +170,24 @@ static void runOnFunc(MlirOperation func, const MpcOptions *o, CastCache *cache)
   }
   free(ops);
   updateSignature(func);
+  return ok;
 }
 
 static bool runInsert(MlirOperation module, const MpcOptions *options) {
   MlirOperation *funcs;
   size_t numFuncs = mpcCollectOps(module, mpcIsFunc, &funcs);
   int created = 0;
+  bool ok = true;
   for (size_t f = 0; f < numFuncs; ++f) {
     CastCache cache = {0};
-    runOnFunc(funcs[f], options, &cache);
+    ok &= runOnFunc(funcs[f], options, &cache);
     created += cache.created;
     free(cache.entries);
   }
   free(funcs);
   if (options->report)
     mpcReportAddCasts(options->report, created, 0);
-  return true;
+  return ok;
 }
 
 MlirPass mpcCreateInsertCastsPass(const MpcOptions *options) {
