@@ -110,24 +110,6 @@ struct MpcDiagnosticEngine {
   size_t numExpected, capExpected;
 };
 
-/* Grows *items (of *cap elements of `size` bytes) to hold one more. */
-static void *growArray(void *items, size_t *cap, size_t count, size_t size) {
-  if (count < *cap)
-    return items;
-  *cap = *cap ? *cap * 2 : 16;
-  void *grown = realloc(items, *cap * size);
-  MPC_ASSERT(grown, "out of memory");
-  return grown;
-}
-
-static char *dupRange(const char *data, size_t length) {
-  char *s = malloc(length + 1);
-  MPC_ASSERT(s, "out of memory");
-  memcpy(s, data, length);
-  s[length] = '\0';
-  return s;
-}
-
 /* Finds line `line` (1-based) of the source; false if out of range. */
 static bool sourceLine(const MpcDiagnosticEngine *e, unsigned line, const char **begin, size_t *len) {
   if (!e->text || line == 0)
@@ -176,14 +158,14 @@ static void printOne(MpcDiagnosticEngine *e, Severity sev, MlirLocation loc, con
 }
 
 static void capture(MpcDiagnosticEngine *e, Severity sev, MlirLocation loc, const char *message) {
-  e->captured = growArray(e->captured, &e->capCaptured, e->numCaptured, sizeof *e->captured);
+  e->captured = mpcGrowArray(e->captured, &e->capCaptured, e->numCaptured, sizeof *e->captured);
   Captured *c = &e->captured[e->numCaptured++];
   MlirStringRef file = {"<unknown>", 9};
   *c = (Captured){.severity = sev};
   if (!locate(e, loc, &file, &c->line, &c->col))
     file = (MlirStringRef){"<unknown>", 9};
-  c->file = dupRange(file.data, file.length);
-  c->message = dupRange(message, strlen(message));
+  c->file = mpcStrDup(file.data, file.length);
+  c->message = mpcStrDup(message, strlen(message));
 }
 
 static void report(MpcDiagnosticEngine *e, Severity sev, MlirLocation loc, const char *message) {
@@ -363,10 +345,10 @@ static void parseExpectation(MpcDiagnosticEngine *e, const char *lineText, size_
   const char *close = memmem(p, (size_t)(end - p), "}}", 2);
   if (!close)
     BAD_EXPECTATION(e, line, col, "expected '}}' to end the expected message");
-  e->expected = growArray(e->expected, &e->capExpected, e->numExpected, sizeof *e->expected);
+  e->expected = mpcGrowArray(e->expected, &e->capExpected, e->numExpected, sizeof *e->expected);
   e->expected[e->numExpected++] = (Expected){.severity = kinds[kind].sev, .line = target,
                                              .commentLine = line, .commentCol = col,
-                                             .message = dupRange(p, (size_t)(close - p))};
+                                             .message = mpcStrDup(p, (size_t)(close - p))};
 }
 
 void mpcDiagnosticEngineExpect(MpcDiagnosticEngine *e, int firstLine, int lastLine) {

@@ -72,12 +72,7 @@ static MlirWalkResult collect(MlirOperation op, void *userData) {
   Collector *c = userData;
   if (c->keep && !c->keep(op))
     return MlirWalkResultAdvance;
-  if (c->count == c->capacity) {
-    c->capacity = c->capacity ? 2 * c->capacity : 64;
-    MlirOperation *grown = realloc(c->ops, c->capacity * sizeof *grown);
-    MPC_ASSERT(grown, "out of memory");
-    c->ops = grown;
-  }
+  c->ops = mpcGrowArray(c->ops, &c->capacity, c->count, sizeof *c->ops);
   c->ops[c->count++] = op;
   return MlirWalkResultAdvance;
 }

@@ -43,25 +43,12 @@ void mpcReportDestroy(MpcReport *r) {
   free(r);
 }
 
-static char *dupString(const char *s, size_t n) {
-  char *d = malloc(n + 1);
-  MPC_ASSERT(d, "out of memory");
-  memcpy(d, s, n);
-  d[n] = '\0';
-  return d;
-}
-
 void mpcReportAddOp(MpcReport *r, MlirOperation op, MpcPrecisionClass cls, MpcFloatType type, const char *reason) {
-  if (r->numOps == r->capOps) {
-    r->capOps = r->capOps ? 2 * r->capOps : 64;
-    OpEntry *grown = realloc(r->ops, r->capOps * sizeof *grown);
-    MPC_ASSERT(grown, "out of memory");
-    r->ops = grown;
-  }
+  r->ops = mpcGrowArray(r->ops, &r->capOps, r->numOps, sizeof *r->ops);
   MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
   char loc[512];
   mpcLocationFormat(mlirOperationGetLocation(op), loc, sizeof loc);
-  r->ops[r->numOps++] = (OpEntry){dupString(name.data, name.length), dupString(loc, strlen(loc)), cls, type, reason};
+  r->ops[r->numOps++] = (OpEntry){mpcStrDup(name.data, name.length), mpcStrDup(loc, strlen(loc)), cls, type, reason};
 }
 
 void mpcReportAddCasts(MpcReport *r, int inserted, int folded) {

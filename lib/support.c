@@ -44,6 +44,24 @@ void mpcStrPrinter(MlirStringRef text, void *userData) {
   mpcStrAppend((MpcStr *)userData, text.data, text.length);
 }
 
+char *mpcStrDup(const char *data, size_t length) {
+  char *s = malloc(length + 1);
+  MPC_ASSERT(s, "out of memory");
+  if (length)
+    memcpy(s, data, length);
+  s[length] = '\0';
+  return s;
+}
+
+void *mpcGrowArray(void *items, size_t *capacity, size_t count, size_t size) {
+  if (count < *capacity)
+    return items;
+  *capacity = *capacity ? 2 * *capacity : 16;
+  void *grown = realloc(items, *capacity * size);
+  MPC_ASSERT(grown, "out of memory");
+  return grown;
+}
+
 void mpcStrFree(MpcStr *s) {
   free(s->data);
   *s = (MpcStr){0};

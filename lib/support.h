@@ -30,6 +30,12 @@ void mpcStrAppendf(MpcStr *s, const char *fmt, ...) __attribute__((format(printf
 void mpcStrPrinter(MlirStringRef text, void *userData); /* userData: MpcStr* */
 void mpcStrFree(MpcStr *s);
 
+/* A NUL-terminated copy of data[0..length). */
+char *mpcStrDup(const char *data, size_t length);
+/* Makes room for one more element in an array of `count` elements of `size`
+ * bytes and capacity *capacity; returns the (possibly moved) array. */
+void *mpcGrowArray(void *items, size_t *capacity, size_t count, size_t size);
+
 /* Prints a type into a static-size buffer (for messages). */
 const char *mpcTypeToString(MlirType type, char *buf, size_t size);
 const char *mpcAttrToString(MlirAttribute attr, char *buf, size_t size);

@@ -333,6 +333,18 @@ static bool verify_broadcast(OpCtx *c) {
   return true;
 }
 
+/* The optional bias (operand 2) of linear and conv2d: [size] elements. */
+static bool checkBias(OpCtx *c, const char *dim, int64_t size) {
+  if (c->numOperands < 3)
+    return true;
+  if (!needRank(c, 2, 1, 1))
+    return false;
+  if (c->in[2].dims[0] != size)
+    return FAIL(c, "bias b must have %s = %lld elements (w's first dim), got %lld", dim, (long long)size,
+                (long long)c->in[2].dims[0]);
+  return true;
+}
+
 static bool verify_linear(OpCtx *c) {
   if (!needRank(c, 0, 1, MPC_MAX_RANK) || !needRank(c, 1, 2, 2))
     return false;
@@ -341,13 +353,8 @@ static bool verify_linear(OpCtx *c) {
   if (w->dims[1] != k)
     return FAIL(c, "contraction mismatch: x has K = %lld in its last dim but w is [N, K] with K = %lld",
                 (long long)k, (long long)w->dims[1]);
-  if (c->numOperands == 3) {
-    if (!needRank(c, 2, 1, 1))
-      return false;
-    if (c->in[2].dims[0] != n)
-      return FAIL(c, "bias b must have N = %lld elements (w's first dim), got %lld", (long long)n,
-                  (long long)c->in[2].dims[0]);
-  }
+  if (!checkBias(c, "N", n))
+    return false;
   c->expect = *x;
   c->expect.dims[x->rank - 1] = n;
   return true;
@@ -402,13 +409,8 @@ static bool verify_conv2d(OpCtx *c) {
   if (w->dims[1] != ch / groups)
     return FAIL(c, "w must be [O, C/groups, KH, KW] with C/groups = %lld, got %lld in dim 1",
                 (long long)(ch / groups), (long long)w->dims[1]);
-  if (c->numOperands == 3) {
-    if (!needRank(c, 2, 1, 1))
-      return false;
-    if (c->in[2].dims[0] != o)
-      return FAIL(c, "bias b must have O = %lld elements (w's first dim), got %lld", (long long)o,
-                  (long long)c->in[2].dims[0]);
-  }
+  if (!checkBias(c, "O", o))
+    return false;
   c->expect = (MpcShape){4, {x->dims[0], o, 0, 0}};
   for (int d = 0; d < 2; ++d) {
     int64_t eff = dil[d] * (w->dims[2 + d] - 1) + 1;

@@ -42,12 +42,7 @@ static MlirValue castOf(CastCache *cache, MlirValue v, MpcFloatType to, MlirLoca
     if (mlirValueEqual(cache->entries[i].from, v) && cache->entries[i].to == to)
       return cache->entries[i].cast;
   MlirValue cast = mpcBuildCast(v, to, loc, &cache->created);
-  if (cache->count == cache->capacity) {
-    cache->capacity = cache->capacity ? 2 * cache->capacity : 64;
-    CastEntry *grown = realloc(cache->entries, cache->capacity * sizeof *grown);
-    MPC_ASSERT(grown, "out of memory");
-    cache->entries = grown;
-  }
+  cache->entries = mpcGrowArray(cache->entries, &cache->capacity, cache->count, sizeof *cache->entries);
   cache->entries[cache->count++] = (CastEntry){v, to, cast};
   return cast;
 }
