@@ -51,20 +51,25 @@ static MlirValue castOf(CastCache *cache, MlirValue v, MpcFloatType to, MlirLoca
  * mpc ops (handled in turn) nor func.return (the signature follows) a cast
  * back to `old`. */
 static void restoreForOtherUsers(CastCache *cache, MlirValue v, MpcFloatType old) {
-  struct { MlirOperation owner; unsigned index; } uses[256];
-  size_t n = 0;
+  /* Collect first: setting an operand unlinks it from v's use list. */
+  typedef struct {
+    MlirOperation owner;
+    unsigned index;
+  } Use;
+  Use *uses = NULL;
+  size_t n = 0, capacity = 0;
   for (MlirOpOperand u = mlirValueGetFirstUse(v); !mlirOpOperandIsNull(u); u = mlirOpOperandGetNextUse(u)) {
     MlirOperation owner = mlirOpOperandGetOwner(u);
     if (mpcIsMpcOp(owner) || mpcOpIsNamed(owner, "func.return"))
       continue;
-    MPC_ASSERT(n < sizeof uses / sizeof uses[0], "too many non-mpc users of one value");
-    uses[n].owner = owner;
-    uses[n++].index = mlirOpOperandGetOperandNumber(u);
+    uses = mpcGrowArray(uses, &capacity, n, sizeof *uses);
+    uses[n++] = (Use){owner, mlirOpOperandGetOperandNumber(u)};
   }
   for (size_t i = 0; i < n; ++i) {
     MlirValue back = castOf(cache, v, old, mlirOperationGetLocation(uses[i].owner));
     mlirOperationSetOperand(uses[i].owner, uses[i].index, back);
   }
+  free(uses);
 }
 
 /* Changes v's element type to `to`, restoring it for non-mpc users. */
