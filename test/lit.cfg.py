@@ -8,7 +8,8 @@ import lit.formats
 config.name = "mpc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".test", ".c"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "fuzz", "unit-tests.c"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "fuzz", "unit-tests.c", "runtime-tests.c",
+                   "mpcrt-inspect.c", "numpy_interop.py", "check_examples.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mpc_obj_root, "test")
 
@@ -17,6 +18,12 @@ path = [config.mpc_tools_dir, config.mpc_test_bin_dir, config.llvm_tools_dir]
 config.environment["PATH"] = os.pathsep.join(path + [config.environment.get("PATH", "")])
 config.substitutions.append(("%mpc_src_root", config.mpc_src_root))
 config.substitutions.append(("%python", "/usr/bin/python3"))
+
+# Optional inputs: NumPy for the file-format cross-checks, the real data set.
+if subprocess.run(["/usr/bin/python3", "-c", "import numpy"], capture_output=True).returncode == 0:
+    config.available_features.add("numpy")
+if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    config.available_features.add("fashion-mnist")
 
 # Tests that need a GPU say `REQUIRES: cuda-device` and skip cleanly without one.
 if shutil.which("nvidia-smi"):

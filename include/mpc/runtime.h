@@ -1,0 +1,173 @@
+/*===- runtime.h - the mpc training runtime ---------------------*- C -*-===*
+ *
+ * The small C library that generated code links against (SPEC section 6):
+ * tensors and element types, NumPy .npy and MNIST IDX files (gzipped or
+ * not), safetensors checkpoints, and seeded parameter initialisation. It has
+ * no MLIR dependency.
+ *
+ * Every function that can fail takes an MpcrtError and fills it with one
+ * line that names the file and says what was expected and what was found.
+ *===----------------------------------------------------------------------===*/
+#ifndef MPC_RUNTIME_H
+#define MPC_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  char message[512];
+} MpcrtError;
+
+/*---------------------------------------------------------------------------
+ * Element types
+ *---------------------------------------------------------------------------*/
+
+typedef enum {
+  MPCRT_F16,
+  MPCRT_BF16,
+  MPCRT_F32,
+  MPCRT_F64,
+  MPCRT_I8,
+  MPCRT_I16,
+  MPCRT_I32,
+  MPCRT_I64,
+  MPCRT_U8,
+  MPCRT_U16,
+  MPCRT_BOOL,
+  MPCRT_DTYPE_COUNT
+} MpcrtDType;
+
+typedef struct {
+  const char *name;        /* "f32" */
+  size_t size;             /* bytes per element */
+  const char *npy;         /* NumPy descr ("<f4"); bf16 is stored as "<u2" (see docs/runtime.md) */
+  const char *safetensors; /* "F32" */
+  bool isFloat, isSigned;
+} MpcrtDTypeInfo;
+
+const MpcrtDTypeInfo *mpcrtDTypeInfo(MpcrtDType dtype);
+/* Parses "f32", "bf16", "i64", ... (the mpc / MLIR spelling). */
+bool mpcrtDTypeFromName(const char *name, MpcrtDType *out);
+
+/* f16 and bf16 scalars, never bare uint16_t. Conversions from f32 round to
+ * nearest even and keep NaN a quiet NaN. */
+typedef struct {
+  uint16_t bits;
+} MpcrtF16;
+typedef struct {
+  uint16_t bits;
+} MpcrtBF16;
+
+MpcrtF16 mpcrtF16FromF32(float x);
+float mpcrtF16ToF32(MpcrtF16 h);
+MpcrtBF16 mpcrtBF16FromF32(float x);
+float mpcrtBF16ToF32(MpcrtBF16 b);
+
+/*---------------------------------------------------------------------------
+ * Tensors
+ *---------------------------------------------------------------------------*/
+
+#define MPCRT_MAX_RANK 8
+
+typedef struct {
+  MpcrtDType dtype;
+  int rank;
+  int64_t dims[MPCRT_MAX_RANK];
+  void *data; /* owned; free with mpcrtTensorFree */
+} MpcrtTensor;
+
+int64_t mpcrtTensorNumElements(const MpcrtTensor *t);
+size_t mpcrtTensorBytes(const MpcrtTensor *t);
+/* Allocates zeroed data for the given type and shape. */
+bool mpcrtTensorAlloc(MpcrtTensor *t, MpcrtDType dtype, int rank, const int64_t *dims, MpcrtError *err);
+void mpcrtTensorFree(MpcrtTensor *t);
+/* "256x784xf32" */
+const char *mpcrtTensorDescribe(const MpcrtTensor *t, char *buf, size_t size);
+/* Element i as a double (any type). */
+double mpcrtTensorGetDouble(const MpcrtTensor *t, int64_t i);
+/* Sets element i from a double, rounding to the tensor's type. */
+void mpcrtTensorSetDouble(MpcrtTensor *t, int64_t i, double value);
+
+/* Converts `src` into a new tensor of type `to`: floats between each other
+ * (rounding to nearest even), integers between each other (range checked),
+ * integers into floats, and uint8 into floats divided by 255 (image data).
+ * Floats into integers is an error. `what` names the source in errors. */
+bool mpcrtConvert(const MpcrtTensor *src, MpcrtDType to, MpcrtTensor *dst, const char *what, MpcrtError *err);
+
+/*---------------------------------------------------------------------------
+ * Files
+ *---------------------------------------------------------------------------*/
+
+/* NumPy .npy, format versions 1.0 to 3.0, C order. */
+bool mpcrtNpyRead(const char *path, MpcrtTensor *out, MpcrtError *err);
+bool mpcrtNpyWrite(const char *path, const MpcrtTensor *t, MpcrtError *err);
+
+/* MNIST IDX (ubyte, byte, short, int, float, double), gzipped or not. */
+bool mpcrtIdxRead(const char *path, MpcrtTensor *out, MpcrtError *err);
+
+/* A data file of either kind, told apart by its first bytes. */
+bool mpcrtArrayRead(const char *path, MpcrtTensor *out, MpcrtError *err);
+
+/* Named tensors, as in a checkpoint. */
+typedef struct {
+  char *name;
+  MpcrtTensor tensor;
+} MpcrtNamedTensor;
+
+typedef struct {
+  MpcrtNamedTensor *items;
+  size_t count, capacity;
+} MpcrtTensorSet;
+
+/* Adds a copy of `name` and takes ownership of `tensor`'s data. */
+void mpcrtTensorSetAdd(MpcrtTensorSet *set, const char *name, MpcrtTensor tensor);
+const MpcrtTensor *mpcrtTensorSetFind(const MpcrtTensorSet *set, const char *name);
+void mpcrtTensorSetFree(MpcrtTensorSet *set);
+
+/* safetensors (F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, BOOL). The
+ * writer writes a temporary file and renames it, so an interrupted run never
+ * leaves a half-written checkpoint. */
+bool mpcrtSafetensorsRead(const char *path, MpcrtTensorSet *out, MpcrtError *err);
+bool mpcrtSafetensorsWrite(const char *path, const MpcrtTensorSet *set, MpcrtError *err);
+
+/*---------------------------------------------------------------------------
+ * Parameter initialisation (SPEC section 4)
+ *---------------------------------------------------------------------------*/
+
+typedef enum {
+  MPCRT_INIT_KAIMING_UNIFORM, /* nn.Linear weights: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), +) */
+  MPCRT_INIT_UNIFORM_FAN_IN,  /* nn.Linear biases: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+  MPCRT_INIT_NORMAL,          /* N(0, 1), nn.Embedding's default */
+  MPCRT_INIT_ZEROS,
+  MPCRT_INIT_ONES,
+  MPCRT_INIT_COUNT
+} MpcrtInit;
+
+bool mpcrtInitFromName(const char *name, MpcrtInit *out);
+const char *mpcrtInitName(MpcrtInit init);
+
+/* xoshiro256** seeded through splitmix64. */
+typedef struct {
+  uint64_t s[4];
+} MpcrtRng;
+
+void mpcrtRngSeed(MpcrtRng *rng, uint64_t seed);
+/* A stream per parameter: the seed mixed with the parameter's name, so that
+ * adding a parameter leaves the others' values unchanged. */
+void mpcrtRngSeedFor(MpcrtRng *rng, uint64_t seed, const char *name);
+uint64_t mpcrtRngNext(MpcrtRng *rng);
+double mpcrtRngUniform(MpcrtRng *rng); /* [0, 1) with 53 random bits */
+double mpcrtRngNormal(MpcrtRng *rng);  /* Box-Muller */
+
+/* Fills a float tensor; fanIn is used by the two fan-in rules (> 0). */
+bool mpcrtInitTensor(MpcrtTensor *t, MpcrtInit init, int64_t fanIn, MpcrtRng *rng, MpcrtError *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MPC_RUNTIME_H */
