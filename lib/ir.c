@@ -19,7 +19,7 @@ bool mpcIsCast(MlirOperation op) { return mpcOpIsNamed(op, "arith.extf") || mpcO
 
 bool mpcValueFloatType(MlirValue v, MpcFloatType *out) {
   MlirType t = mlirValueGetType(v);
-  return mlirTypeIsATensor(t) && mpcFloatTypeOf(mlirShapedTypeGetElementType(t), out);
+  return mlirTypeIsARankedTensor(t) && mpcFloatTypeOf(mlirShapedTypeGetElementType(t), out);
 }
 
 MlirType mpcTensorWithElement(MlirType type, MlirType element) {

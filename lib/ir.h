@@ -9,7 +9,8 @@
 /* Name tests. */
 bool mpcOpIsNamed(MlirOperation op, const char *name);
 
-/* The float element type of a tensor value; false for non-float or non-tensor. */
+/* The float element type of a ranked tensor value; false for anything else
+ * (unranked tensors are left alone by the precision passes). */
 bool mpcValueFloatType(MlirValue v, MpcFloatType *out);
 /* `type` (a ranked tensor) with its element type replaced. */
 MlirType mpcTensorWithElement(MlirType type, MlirType element);

@@ -116,14 +116,19 @@ bool mpcrtNpyRead(const char *path, MpcrtTensor *out, MpcrtError *err) {
             parseShape(path, findKey(header, "shape"), &shape, err)) {
           if (!fortran || strncmp(fortran, "False", 5))
             mpcrtFail(err, "%s: Fortran-order (or unspecified) data is not supported; save it in C order", path);
-          else if (mpcrtTensorAlloc(out, dtype, shape.rank, shape.dims, err)) {
-            size_t want = mpcrtTensorBytes(out), have = len - dataStart;
+          else {
+            uint64_t want = 0;
+            size_t have = len - dataStart;
             char desc[96];
-            if (have != want) {
-              mpcrtFail(err, "%s: expected %zu bytes of data for %s, found %zu%s", path, want,
-                        mpcrtTensorDescribe(out, desc, sizeof desc), have, have < want ? " (truncated?)" : "");
-              mpcrtTensorFree(out);
-            } else {
+            shape.dtype = dtype;
+            if (!mpcrtShapeBytes(dtype, shape.rank, shape.dims, &want, err)) {
+              char why[sizeof err->message];
+              snprintf(why, sizeof why, "%s", err->message);
+              mpcrtFail(err, "%s: %s", path, why);
+            } else if (have != want) {
+              mpcrtFail(err, "%s: expected %llu bytes of data for %s, found %zu%s", path, (unsigned long long)want,
+                        mpcrtTensorDescribe(&shape, desc, sizeof desc), have, have < want ? " (truncated?)" : "");
+            } else if (mpcrtTensorAlloc(out, dtype, shape.rank, shape.dims, err)) {
               memcpy(out->data, buf + dataStart, want);
               ok = true;
             }

@@ -295,24 +295,29 @@ static bool parseEntry(Json *j, const char *name, Entry *e) {
 
 static bool addEntry(Json *j, const char *name, const Entry *e, const unsigned char *data, uint64_t dataLen,
                      MpcrtTensorSet *out) {
-  MpcrtTensor t;
-  if (!mpcrtTensorAlloc(&t, e->dtype, e->rank, e->dims, j->err))
-    return j->failed = true, false;
-  uint64_t want = mpcrtTensorBytes(&t);
+  MpcrtTensor t = {.dtype = e->dtype, .rank = e->rank};
+  memcpy(t.dims, e->dims, sizeof t.dims);
+  uint64_t want = 0;
   char desc[96];
+  if (!mpcrtShapeBytes(e->dtype, e->rank, e->dims, &want, j->err)) {
+    char why[sizeof j->err->message];
+    snprintf(why, sizeof why, "%s", j->err->message);
+    mpcrtFail(j->err, "%s: tensor '%s': %s", j->path, name, why);
+    return j->failed = true, false;
+  }
   if (e->end < e->begin || e->end - e->begin != want || e->end > dataLen) {
     mpcrtFail(j->err, "%s: tensor '%s' (%s) needs %llu bytes but its data_offsets are [%llu, %llu) of %llu%s", j->path,
               name, mpcrtTensorDescribe(&t, desc, sizeof desc), (unsigned long long)want,
               (unsigned long long)e->begin, (unsigned long long)e->end, (unsigned long long)dataLen,
               e->end > dataLen ? " (truncated?)" : "");
-    mpcrtTensorFree(&t);
     return j->failed = true, false;
   }
   if (mpcrtTensorSetFind(out, name)) {
     mpcrtFail(j->err, "%s: tensor '%s' appears twice", j->path, name);
-    mpcrtTensorFree(&t);
     return j->failed = true, false;
   }
+  if (!mpcrtTensorAlloc(&t, e->dtype, e->rank, e->dims, j->err))
+    return j->failed = true, false;
   if (want)
     memcpy(t.data, data + e->begin, want);
   mpcrtTensorSetAdd(out, name, t);

@@ -101,22 +101,32 @@ size_t mpcrtTensorBytes(const MpcrtTensor *t) {
   return (size_t)mpcrtTensorNumElements(t) * dtypes[t->dtype].size;
 }
 
-bool mpcrtTensorAlloc(MpcrtTensor *t, MpcrtDType dtype, int rank, const int64_t *dims, MpcrtError *err) {
+bool mpcrtShapeBytes(MpcrtDType dtype, int rank, const int64_t *dims, uint64_t *bytes, MpcrtError *err) {
   if (rank < 0 || rank > MPCRT_MAX_RANK)
     return mpcrtFail(err, "rank %d is out of range (at most %d)", rank, MPCRT_MAX_RANK);
-  *t = (MpcrtTensor){.dtype = dtype, .rank = rank};
   /* At most 2^40 bytes; the product is checked before it can overflow. */
   const uint64_t limit = ((uint64_t)1 << 40) / dtypes[dtype].size;
   uint64_t n = 1;
   for (int i = 0; i < rank; ++i) {
     if (dims[i] < 0)
       return mpcrtFail(err, "dimension %lld is out of range", (long long)dims[i]);
-    t->dims[i] = dims[i];
     if (dims[i] > 0 && n > limit / (uint64_t)dims[i])
       return mpcrtFail(err, "a %s tensor of more than %llu elements is too large", dtypes[dtype].name,
                        (unsigned long long)limit);
     n *= (uint64_t)dims[i];
   }
+  *bytes = n * dtypes[dtype].size;
+  return true;
+}
+
+bool mpcrtTensorAlloc(MpcrtTensor *t, MpcrtDType dtype, int rank, const int64_t *dims, MpcrtError *err) {
+  uint64_t bytes;
+  if (!mpcrtShapeBytes(dtype, rank, dims, &bytes, err))
+    return false;
+  *t = (MpcrtTensor){.dtype = dtype, .rank = rank};
+  for (int i = 0; i < rank; ++i)
+    t->dims[i] = dims[i];
+  uint64_t n = bytes / dtypes[dtype].size;
   t->data = calloc(n ? n : 1, dtypes[dtype].size);
   if (!t->data)
     return mpcrtFail(err, "out of memory for %llu elements", (unsigned long long)n);

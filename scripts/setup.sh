@@ -4,9 +4,11 @@
 #   scripts/setup.sh --test   also what the test suite needs (clang for the fuzzer)
 set -euo pipefail
 
-packages=(cmake ninja-build gcc libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools lld)
+packages=(cmake ninja-build gcc libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools lld zlib1g-dev
+          python3 dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(clang-22 libclang-rt-22-dev)
+  # clang for the fuzzers, NumPy for the file-format cross-checks.
+  packages+=(clang-22 libclang-rt-22-dev python3-numpy)
 fi
 
 missing=()

@@ -83,6 +83,10 @@ typedef struct {
 
 int64_t mpcrtTensorNumElements(const MpcrtTensor *t);
 size_t mpcrtTensorBytes(const MpcrtTensor *t);
+/* The byte size of a shape; false (with an error) if a dimension is negative
+ * or the size exceeds 2^40 bytes. Readers check it against the file before
+ * allocating, so a corrupt header cannot ask for terabytes. */
+bool mpcrtShapeBytes(MpcrtDType dtype, int rank, const int64_t *dims, uint64_t *bytes, MpcrtError *err);
 /* Allocates zeroed data for the given type and shape. */
 bool mpcrtTensorAlloc(MpcrtTensor *t, MpcrtDType dtype, int rank, const int64_t *dims, MpcrtError *err);
 void mpcrtTensorFree(MpcrtTensor *t);

@@ -112,3 +112,13 @@ func.func @true_mode_arguments(%x: tensor<4xf32>, %i: tensor<4xi64>, %y: tensor<
   %0 = "mpc.neg"(%x) {mpc.precision = "f16"} : (tensor<4xf32>) -> tensor<4xf32>
   return %0, %y : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// COM: Unranked tensors are left alone, even in true modes (found by the fuzzer).
+// TRUE16-LABEL: func.func @unranked
+// TRUE16-SAME: (%arg0: tensor<*xf32>, %arg1: tensor<4xf16>) -> tensor<4xf16>
+func.func @unranked(%u: tensor<*xf32>, %x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "mpc.relu"(%x) {mpc.precision = "f16"} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
