@@ -171,6 +171,28 @@ double mpcrtRngNormal(MpcrtRng *rng);  /* Box-Muller */
 /* Fills a float tensor; fanIn is used by the two fan-in rules (> 0). */
 bool mpcrtInitTensor(MpcrtTensor *t, MpcrtInit init, int64_t fanIn, MpcrtRng *rng, MpcrtError *err);
 
+/*---------------------------------------------------------------------------
+ * Matrix multiply microkernels (runtime/cpu/gemm.c)
+ *---------------------------------------------------------------------------*/
+
+/* C[M,N] = A[M,K] . op(B), or C += ... with `accumulate`; op(B) is B[K,N],
+ * or with `transB` the transpose of B[N,K] (a linear layer's weight).
+ * Row-major with leading dimensions lda, ldb, ldc. Both accumulate in f32:
+ * the bf16 variant multiplies bf16 pairs with AVX512-BF16 (vdpbf16ps) where
+ * the CPU has it. Packed, tiled for the caches, vectorised with AVX-512 and
+ * split across the cores; a portable path serves other CPUs. */
+void mpcrtGemmF32(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
+                  bool transB, float *C, int64_t ldc, bool accumulate);
+void mpcrtGemmBF16(int64_t M, int64_t N, int64_t K, const MpcrtBF16 *A, int64_t lda, const MpcrtBF16 *B,
+                   int64_t ldb, bool transB, float *C, int64_t ldc, bool accumulate);
+
+typedef enum { MPCRT_GEMM_AUTO, MPCRT_GEMM_PORTABLE } MpcrtGemmKernel;
+/* For tests and benchmarks: force the portable kernels, and set the number
+ * of threads (0: MPC_NUM_THREADS, else the online CPUs). */
+void mpcrtGemmConfigure(MpcrtGemmKernel kernel, int threads);
+/* "avx512", "avx512-bf16" or "portable": what the next call will use. */
+const char *mpcrtGemmKernelName(bool bf16);
+
 #ifdef __cplusplus
 }
 #endif

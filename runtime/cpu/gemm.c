@@ -1,0 +1,330 @@
+/*===- gemm.c - packed, vectorised matrix multiply --------------*- C -*-===*
+ *
+ * The BLIS scheme: for each KC-deep slice of K, pack a KC x NC panel of op(B)
+ * into NR-wide strips and an MC x KC block of A into MR-tall strips, then run
+ * an MR x NR microkernel over every strip pair with the accumulators in
+ * registers. MR = 12, NR = 32: 24 zmm accumulators, two B loads and twelve
+ * broadcasts per k. bf16 packs pairs of k so that one vdpbf16ps multiplies
+ * two k at once into f32. The problem is split along N (or M) between
+ * threads, each with its own packing buffers.
+ *===----------------------------------------------------------------------===*/
+#include "mpc/runtime.h"
+
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { MR = 12, NR = 32, KC = 256, MC = 120, NC = 2048 };
+
+static MpcrtGemmKernel forced = MPCRT_GEMM_AUTO;
+static int forcedThreads;
+
+void mpcrtGemmConfigure(MpcrtGemmKernel kernel, int threads) {
+  forced = kernel;
+  forcedThreads = threads;
+}
+
+static bool haveAvx512(void) {
+  return forced == MPCRT_GEMM_AUTO && __builtin_cpu_supports("avx512f");
+}
+
+static bool haveAvx512Bf16(void) { return haveAvx512() && __builtin_cpu_supports("avx512bf16"); }
+
+const char *mpcrtGemmKernelName(bool bf16) {
+  if (bf16)
+    return haveAvx512Bf16() ? "avx512-bf16" : "portable";
+  return haveAvx512() ? "avx512" : "portable";
+}
+
+static int threadCount(void) {
+  if (forcedThreads > 0)
+    return forcedThreads;
+  const char *env = getenv("MPC_NUM_THREADS");
+  int n = env ? atoi(env) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 64 ? 64 : n;
+}
+
+/* One problem (or a thread's share of one). */
+typedef struct {
+  int64_t M, N, K, lda, ldb, ldc;
+  const void *A, *B;
+  float *C;
+  bool transB, accumulate, bf16;
+} Gemm;
+
+/*---------------------------------------------------------------------------
+ * f32
+ *---------------------------------------------------------------------------*/
+
+static float loadB32(const Gemm *g, int64_t k, int64_t j) {
+  const float *B = g->B;
+  return g->transB ? B[j * g->ldb + k] : B[k * g->ldb + j];
+}
+
+/* Packs op(B)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero padded. */
+static void packB32(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *dst) {
+  for (int64_t js = 0; js < nc; js += NR)
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t j = 0; j < NR; ++j)
+        *dst++ = js + j < nc ? loadB32(g, k0 + k, j0 + js + j) : 0.0f;
+}
+
+static void packA32(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float *dst) {
+  const float *A = g->A;
+  for (int64_t is = 0; is < mc; is += MR)
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t i = 0; i < MR; ++i)
+        *dst++ = is + i < mc ? A[(i0 + is + i) * g->lda + k0 + k] : 0.0f;
+}
+
+/* Adds (or stores) an MR x NR tile into C, clipped to mr x nr. */
+static void storeTile(const float *tile, float *c, int64_t ldc, int64_t mr, int64_t nr, bool add) {
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j)
+      c[i * ldc + j] = add ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+__attribute__((target("avx512f,fma"))) static void kernel32(int64_t kc, const float *a, const float *b, float *c,
+                                                               int64_t ldc, int64_t mr, int64_t nr, bool add) {
+  __m512 acc[MR][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i)
+    acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      __m512 av = _mm512_set1_ps(a[i]);
+      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+    }
+  }
+  if (mr == MR && nr == NR) {
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      float *row = c + i * ldc;
+      if (add) {
+        acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));
+        acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));
+      }
+      _mm512_storeu_ps(row, acc[i][0]);
+      _mm512_storeu_ps(row + 16, acc[i][1]);
+    }
+    return;
+  }
+  float tile[MR * NR];
+  for (int i = 0; i < MR; ++i) {
+    _mm512_storeu_ps(tile + i * NR, acc[i][0]);
+    _mm512_storeu_ps(tile + i * NR + 16, acc[i][1]);
+  }
+  storeTile(tile, c, ldc, mr, nr, add);
+}
+
+/*---------------------------------------------------------------------------
+ * bf16: pairs of k
+ *---------------------------------------------------------------------------*/
+
+static uint16_t loadB16(const Gemm *g, int64_t k, int64_t j) {
+  const MpcrtBF16 *B = g->B;
+  if (k >= g->K)
+    return 0; /* K padded to even */
+  return g->transB ? B[j * g->ldb + k].bits : B[k * g->ldb + j].bits;
+}
+
+/* Per pair of k and NR-wide strip: NR columns x (k, k+1) interleaved. */
+static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, uint16_t *dst) {
+  for (int64_t js = 0; js < nc; js += NR)
+    for (int64_t k = 0; k < kc; k += 2)
+      for (int64_t j = 0; j < NR; ++j) {
+        bool in = js + j < nc;
+        *dst++ = in ? loadB16(g, k0 + k, j0 + js + j) : 0;
+        *dst++ = in ? loadB16(g, k0 + k + 1, j0 + js + j) : 0;
+      }
+}
+
+/* Per pair of k and row: (A[i][k], A[i][k+1]) as one 32-bit word. */
+static void packA16(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, uint32_t *dst) {
+  const MpcrtBF16 *A = g->A;
+  for (int64_t is = 0; is < mc; is += MR)
+    for (int64_t k = 0; k < kc; k += 2)
+      for (int64_t i = 0; i < MR; ++i) {
+        uint32_t lo = 0, hi = 0;
+        if (is + i < mc) {
+          const MpcrtBF16 *row = A + (i0 + is + i) * g->lda;
+          lo = k0 + k < g->K ? row[k0 + k].bits : 0;
+          hi = k0 + k + 1 < g->K ? row[k0 + k + 1].bits : 0;
+        }
+        *dst++ = lo | hi << 16;
+      }
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void kernel16(int64_t kc, const uint32_t *a, const uint16_t *b,
+                                                                      float *c, int64_t ldc, int64_t mr, int64_t nr,
+                                                                      bool add) {
+  __m512 acc[MR][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i)
+    acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; k += 2, a += MR, b += 2 * NR) {
+    __m512bh b0 = (__m512bh)_mm512_loadu_si512(b), b1 = (__m512bh)_mm512_loadu_si512(b + NR);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[i]);
+      acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
+      acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
+    }
+  }
+  float tile[MR * NR];
+  for (int i = 0; i < MR; ++i) {
+    _mm512_storeu_ps(tile + i * NR, acc[i][0]);
+    _mm512_storeu_ps(tile + i * NR + 16, acc[i][1]);
+  }
+  storeTile(tile, c, ldc, mr, nr, add);
+}
+
+/*---------------------------------------------------------------------------
+ * Portable kernels: the same packed layout, plain C
+ *---------------------------------------------------------------------------*/
+
+static void portable32(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int64_t mr, int64_t nr,
+                       bool add) {
+  float tile[MR * NR] = {0};
+  for (int64_t k = 0; k < kc; ++k)
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j)
+        tile[i * NR + j] += a[k * MR + i] * b[k * NR + j];
+  storeTile(tile, c, ldc, mr, nr, add);
+}
+
+static void portable16(int64_t kc, const uint32_t *a, const uint16_t *b, float *c, int64_t ldc, int64_t mr,
+                       int64_t nr, bool add) {
+  float tile[MR * NR] = {0};
+  for (int64_t p = 0; p < kc / 2; ++p)
+    for (int i = 0; i < MR; ++i) {
+      uint32_t pair = a[p * MR + i];
+      float a0 = mpcrtBF16ToF32((MpcrtBF16){(uint16_t)pair}), a1 = mpcrtBF16ToF32((MpcrtBF16){(uint16_t)(pair >> 16)});
+      for (int j = 0; j < NR; ++j) {
+        const uint16_t *bp = b + p * 2 * NR + 2 * j;
+        tile[i * NR + j] += a0 * mpcrtBF16ToF32((MpcrtBF16){bp[0]}) + a1 * mpcrtBF16ToF32((MpcrtBF16){bp[1]});
+      }
+    }
+  storeTile(tile, c, ldc, mr, nr, add);
+}
+
+/*---------------------------------------------------------------------------
+ * The blocked loop nest (one thread)
+ *---------------------------------------------------------------------------*/
+
+static void runSerial(const Gemm *g) {
+  if (g->M <= 0 || g->N <= 0)
+    return;
+  if (g->K <= 0) { /* an empty sum */
+    for (int64_t i = 0; i < g->M && !g->accumulate; ++i)
+      memset(g->C + i * g->ldc, 0, (size_t)g->N * sizeof(float));
+    return;
+  }
+  size_t elt = g->bf16 ? 2 : 4;
+  int64_t kcMax = g->K < KC ? (g->K + 1) & ~(int64_t)1 : KC, ncMax = g->N < NC ? g->N : NC;
+  int64_t mcMax = g->M < MC ? g->M : MC;
+  void *packedB = aligned_alloc(64, ((size_t)((ncMax + NR - 1) / NR * NR * kcMax) * elt + 63) / 64 * 64);
+  void *packedA = aligned_alloc(64, ((size_t)((mcMax + MR - 1) / MR * MR * kcMax) * elt + 63) / 64 * 64);
+  if (!packedB || !packedA)
+    abort();
+  bool fast = g->bf16 ? haveAvx512Bf16() : haveAvx512();
+  for (int64_t j0 = 0; j0 < g->N; j0 += NC) {
+    int64_t nc = g->N - j0 < NC ? g->N - j0 : NC;
+    for (int64_t k0 = 0; k0 < g->K; k0 += KC) {
+      int64_t kc = g->K - k0 < KC ? g->K - k0 : KC;
+      if (g->bf16)
+        kc = (kc + 1) & ~(int64_t)1;
+      bool add = g->accumulate || k0 > 0;
+      if (g->bf16)
+        packB16(g, k0, kc, j0, nc, packedB);
+      else
+        packB32(g, k0, kc, j0, nc, packedB);
+      for (int64_t i0 = 0; i0 < g->M; i0 += MC) {
+        int64_t mc = g->M - i0 < MC ? g->M - i0 : MC;
+        if (g->bf16)
+          packA16(g, i0, mc, k0, kc, packedA);
+        else
+          packA32(g, i0, mc, k0, kc, packedA);
+        for (int64_t js = 0; js < nc; js += NR)
+          for (int64_t is = 0; is < mc; is += MR) {
+            float *c = g->C + (i0 + is) * g->ldc + j0 + js;
+            int64_t mr = mc - is < MR ? mc - is : MR, nr = nc - js < NR ? nc - js : NR;
+            if (g->bf16) {
+              const uint32_t *a = (const uint32_t *)packedA + is / MR * (MR * kc / 2);
+              const uint16_t *b = (const uint16_t *)packedB + js / NR * (NR * kc);
+              (fast ? kernel16 : portable16)(kc, a, b, c, g->ldc, mr, nr, add);
+            } else {
+              const float *a = (const float *)packedA + is / MR * (MR * kc);
+              const float *b = (const float *)packedB + js / NR * (NR * kc);
+              (fast ? kernel32 : portable32)(kc, a, b, c, g->ldc, mr, nr, add);
+            }
+          }
+      }
+    }
+  }
+  free(packedA);
+  free(packedB);
+}
+
+static void *runThread(void *arg) {
+  runSerial(arg);
+  return NULL;
+}
+
+/* Splits along N in NR multiples (or along M when N is narrow). */
+static void run(Gemm g) {
+  int threads = threadCount();
+  double flops = 2.0 * (double)g.M * (double)g.N * (double)g.K;
+  if (threads > 1 && flops < 4e6)
+    threads = 1; /* not worth a thread */
+  bool alongN = g.N >= (int64_t)threads * NR;
+  int64_t extent = alongN ? g.N : g.M, unit = alongN ? NR : MR;
+  if (threads > (extent + unit - 1) / unit)
+    threads = (int)((extent + unit - 1) / unit);
+  if (threads <= 1) {
+    runSerial(&g);
+    return;
+  }
+  pthread_t ids[64];
+  Gemm parts[64];
+  int64_t per = ((extent + threads - 1) / threads + unit - 1) / unit * unit;
+  int started = 0;
+  size_t elt = g.bf16 ? 2 : 4;
+  for (int t = 0; t < threads; ++t) {
+    int64_t begin = t * per, end = begin + per < extent ? begin + per : extent;
+    if (begin >= end)
+      break;
+    parts[t] = g;
+    if (alongN) {
+      parts[t].N = end - begin;
+      parts[t].B = (const char *)g.B + (size_t)(g.transB ? begin * g.ldb : begin) * elt;
+      parts[t].C = g.C + begin;
+    } else {
+      parts[t].M = end - begin;
+      parts[t].A = (const char *)g.A + (size_t)(begin * g.lda) * elt;
+      parts[t].C = g.C + begin * g.ldc;
+    }
+    if (pthread_create(&ids[t], NULL, runThread, &parts[t]) != 0)
+      runSerial(&parts[t]); /* no thread: do it here */
+    else
+      started |= 1 << t;
+  }
+  for (int t = 0; t < threads; ++t)
+    if (started & (1 << t))
+      pthread_join(ids[t], NULL);
+}
+
+void mpcrtGemmF32(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
+                  bool transB, float *C, int64_t ldc, bool accumulate) {
+  run((Gemm){M, N, K, lda, ldb, ldc, A, B, C, transB, accumulate, false});
+}
+
+void mpcrtGemmBF16(int64_t M, int64_t N, int64_t K, const MpcrtBF16 *A, int64_t lda, const MpcrtBF16 *B,
+                   int64_t ldb, bool transB, float *C, int64_t ldc, bool accumulate) {
+  run((Gemm){M, N, K, lda, ldb, ldc, A, B, C, transB, accumulate, true});
+}
