@@ -16,7 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { MR = 12, NR = 32, KC = 256, MC = 120, NC = 2048 };
+/* KC is in bytes of packed data: 256 f32 or 512 bf16 values deep. */
+enum { MR = 12, NR = 32, KC_BYTES = 1024, MC = 120, NC = 2048 };
 
 static MpcrtGemmKernel forced = MPCRT_GEMM_AUTO;
 static int forcedThreads;
@@ -63,20 +64,41 @@ static float loadB32(const Gemm *g, int64_t k, int64_t j) {
   return g->transB ? B[j * g->ldb + k] : B[k * g->ldb + j];
 }
 
-/* Packs op(B)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero padded. */
+/* Packs op(B)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero padded. Full
+ * strips of a plain B copy rows; of a transposed B gather along k. */
 static void packB32(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *dst) {
-  for (int64_t js = 0; js < nc; js += NR)
-    for (int64_t k = 0; k < kc; ++k)
-      for (int64_t j = 0; j < NR; ++j)
-        *dst++ = js + j < nc ? loadB32(g, k0 + k, j0 + js + j) : 0.0f;
+  const float *B = g->B;
+  for (int64_t js = 0; js < nc; js += NR, dst += NR * kc) {
+    if (js + NR > nc) {
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t j = 0; j < NR; ++j)
+          dst[k * NR + j] = js + j < nc ? loadB32(g, k0 + k, j0 + js + j) : 0.0f;
+    } else if (!g->transB) {
+      for (int64_t k = 0; k < kc; ++k)
+        memcpy(dst + k * NR, B + (k0 + k) * g->ldb + j0 + js, NR * sizeof(float));
+    } else {
+      for (int64_t j = 0; j < NR; ++j) {
+        const float *row = B + (j0 + js + j) * g->ldb + k0;
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * NR + j] = row[k];
+      }
+    }
+  }
 }
 
 static void packA32(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float *dst) {
   const float *A = g->A;
-  for (int64_t is = 0; is < mc; is += MR)
-    for (int64_t k = 0; k < kc; ++k)
-      for (int64_t i = 0; i < MR; ++i)
-        *dst++ = is + i < mc ? A[(i0 + is + i) * g->lda + k0 + k] : 0.0f;
+  for (int64_t is = 0; is < mc; is += MR, dst += MR * kc) {
+    int64_t rows = mc - is < MR ? mc - is : MR;
+    for (int64_t i = 0; i < rows; ++i) {
+      const float *row = A + (i0 + is + i) * g->lda + k0;
+      for (int64_t k = 0; k < kc; ++k)
+        dst[k * MR + i] = row[k];
+    }
+    for (int64_t i = rows; i < MR; ++i)
+      for (int64_t k = 0; k < kc; ++k)
+        dst[k * MR + i] = 0.0f;
+  }
 }
 
 /* Adds (or stores) an MR x NR tile into C, clipped to mr x nr. */
@@ -84,6 +106,33 @@ static void storeTile(const float *tile, float *c, int64_t ldc, int64_t mr, int6
   for (int64_t i = 0; i < mr; ++i)
     for (int64_t j = 0; j < nr; ++j)
       c[i * ldc + j] = add ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+/* Writes the accumulators to C: straight from registers for a full tile,
+ * through a buffer for a clipped one. Inlined into both kernels. */
+__attribute__((target("avx512f"), always_inline)) static inline void storeAcc(__m512 acc[MR][2], float *c,
+                                                                               int64_t ldc, int64_t mr, int64_t nr,
+                                                                               bool add) {
+  if (mr == MR && nr == NR) {
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      float *row = c + i * ldc;
+      __m512 lo = acc[i][0], hi = acc[i][1];
+      if (add) {
+        lo = _mm512_add_ps(lo, _mm512_loadu_ps(row));
+        hi = _mm512_add_ps(hi, _mm512_loadu_ps(row + 16));
+      }
+      _mm512_storeu_ps(row, lo);
+      _mm512_storeu_ps(row + 16, hi);
+    }
+    return;
+  }
+  float tile[MR * NR];
+  for (int i = 0; i < MR; ++i) {
+    _mm512_storeu_ps(tile + i * NR, acc[i][0]);
+    _mm512_storeu_ps(tile + i * NR + 16, acc[i][1]);
+  }
+  storeTile(tile, c, ldc, mr, nr, add);
 }
 
 __attribute__((target("avx512f,fma"))) static void kernel32(int64_t kc, const float *a, const float *b, float *c,
@@ -101,25 +150,7 @@ __attribute__((target("avx512f,fma"))) static void kernel32(int64_t kc, const fl
       acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
     }
   }
-  if (mr == MR && nr == NR) {
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
-      float *row = c + i * ldc;
-      if (add) {
-        acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));
-        acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));
-      }
-      _mm512_storeu_ps(row, acc[i][0]);
-      _mm512_storeu_ps(row + 16, acc[i][1]);
-    }
-    return;
-  }
-  float tile[MR * NR];
-  for (int i = 0; i < MR; ++i) {
-    _mm512_storeu_ps(tile + i * NR, acc[i][0]);
-    _mm512_storeu_ps(tile + i * NR + 16, acc[i][1]);
-  }
-  storeTile(tile, c, ldc, mr, nr, add);
+  storeAcc(acc, c, ldc, mr, nr, add);
 }
 
 /*---------------------------------------------------------------------------
@@ -133,31 +164,60 @@ static uint16_t loadB16(const Gemm *g, int64_t k, int64_t j) {
   return g->transB ? B[j * g->ldb + k].bits : B[k * g->ldb + j].bits;
 }
 
-/* Per pair of k and NR-wide strip: NR columns x (k, k+1) interleaved. */
+/* Per pair of k and NR-wide strip: NR columns x (k, k+1) interleaved. Full
+ * strips with both k in range take the branch-free paths. */
 static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, uint16_t *dst) {
-  for (int64_t js = 0; js < nc; js += NR)
-    for (int64_t k = 0; k < kc; k += 2)
-      for (int64_t j = 0; j < NR; ++j) {
-        bool in = js + j < nc;
-        *dst++ = in ? loadB16(g, k0 + k, j0 + js + j) : 0;
-        *dst++ = in ? loadB16(g, k0 + k + 1, j0 + js + j) : 0;
+  const MpcrtBF16 *B = g->B;
+  bool fullK = k0 + kc <= g->K;
+  for (int64_t js = 0; js < nc; js += NR, dst += NR * kc) {
+    if (js + NR > nc || !fullK) {
+      for (int64_t k = 0; k < kc; k += 2)
+        for (int64_t j = 0; j < NR; ++j) {
+          bool in = js + j < nc;
+          dst[k * NR + 2 * j] = in ? loadB16(g, k0 + k, j0 + js + j) : 0;
+          dst[k * NR + 2 * j + 1] = in ? loadB16(g, k0 + k + 1, j0 + js + j) : 0;
+        }
+    } else if (!g->transB) {
+      for (int64_t k = 0; k < kc; k += 2) {
+        const MpcrtBF16 *r0 = B + (k0 + k) * g->ldb + j0 + js, *r1 = r0 + g->ldb;
+        for (int64_t j = 0; j < NR; ++j) {
+          dst[k * NR + 2 * j] = r0[j].bits;
+          dst[k * NR + 2 * j + 1] = r1[j].bits;
+        }
       }
+    } else {
+      for (int64_t j = 0; j < NR; ++j) {
+        const MpcrtBF16 *row = B + (j0 + js + j) * g->ldb + k0;
+        for (int64_t k = 0; k < kc; ++k)
+          dst[(k & ~(int64_t)1) * NR + 2 * j + (k & 1)] = row[k].bits;
+      }
+    }
+  }
 }
 
-/* Per pair of k and row: (A[i][k], A[i][k+1]) as one 32-bit word. */
+/* Per pair of k and row: (A[i][k], A[i][k+1]) as one 32-bit word; a row's
+ * pairs are its bf16 values read as 32-bit words. */
 static void packA16(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, uint32_t *dst) {
   const MpcrtBF16 *A = g->A;
-  for (int64_t is = 0; is < mc; is += MR)
-    for (int64_t k = 0; k < kc; k += 2)
-      for (int64_t i = 0; i < MR; ++i) {
-        uint32_t lo = 0, hi = 0;
-        if (is + i < mc) {
-          const MpcrtBF16 *row = A + (i0 + is + i) * g->lda;
-          lo = k0 + k < g->K ? row[k0 + k].bits : 0;
-          hi = k0 + k + 1 < g->K ? row[k0 + k + 1].bits : 0;
-        }
-        *dst++ = lo | hi << 16;
+  int64_t pairs = kc / 2, full = g->K - k0 >= kc ? pairs : (g->K - k0) / 2;
+  for (int64_t is = 0; is < mc; is += MR, dst += MR * pairs) {
+    int64_t rows = mc - is < MR ? mc - is : MR;
+    for (int64_t i = 0; i < rows; ++i) {
+      const MpcrtBF16 *row = A + (i0 + is + i) * g->lda + k0;
+      for (int64_t p = 0; p < full; ++p) {
+        uint32_t word;
+        memcpy(&word, row + 2 * p, sizeof word);
+        dst[p * MR + i] = word;
       }
+      for (int64_t p = full; p < pairs; ++p) { /* the odd end of K */
+        uint32_t lo = k0 + 2 * p < g->K ? row[2 * p].bits : 0, hi = k0 + 2 * p + 1 < g->K ? row[2 * p + 1].bits : 0;
+        dst[p * MR + i] = lo | hi << 16;
+      }
+    }
+    for (int64_t i = rows; i < MR; ++i)
+      for (int64_t p = 0; p < pairs; ++p)
+        dst[p * MR + i] = 0;
+  }
 }
 
 __attribute__((target("avx512f,avx512bf16"))) static void kernel16(int64_t kc, const uint32_t *a, const uint16_t *b,
@@ -176,12 +236,7 @@ __attribute__((target("avx512f,avx512bf16"))) static void kernel16(int64_t kc, c
       acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
     }
   }
-  float tile[MR * NR];
-  for (int i = 0; i < MR; ++i) {
-    _mm512_storeu_ps(tile + i * NR, acc[i][0]);
-    _mm512_storeu_ps(tile + i * NR + 16, acc[i][1]);
-  }
-  storeTile(tile, c, ldc, mr, nr, add);
+  storeAcc(acc, c, ldc, mr, nr, add);
 }
 
 /*---------------------------------------------------------------------------
@@ -226,6 +281,7 @@ static void runSerial(const Gemm *g) {
     return;
   }
   size_t elt = g->bf16 ? 2 : 4;
+  const int64_t KC = KC_BYTES / (int64_t)elt;
   int64_t kcMax = g->K < KC ? (g->K + 1) & ~(int64_t)1 : KC, ncMax = g->N < NC ? g->N : NC;
   int64_t mcMax = g->M < MC ? g->M : MC;
   void *packedB = aligned_alloc(64, ((size_t)((ncMax + NR - 1) / NR * NR * kcMax) * elt + 63) / 64 * 64);

@@ -13,31 +13,29 @@
  *===----------------------------------------------------------------------===*/
 #include "mpc/mpc.h"
 
-#include <mlir-c/Diagnostics.h>
 #include <stdlib.h>
 #include <string.h>
-
-static MlirLogicalResult dropDiagnostic(MlirDiagnostic d, void *userData) {
-  (void)d;
-  ++*(size_t *)userData;
-  return mlirLogicalResultSuccess();
-}
 
 static void dropText(MlirStringRef text, void *userData) { *(size_t *)userData += text.length; }
 
 /* Uniqued types and attributes live as long as the context: start a fresh
- * one now and then so that memory stays bounded over millions of inputs. */
+ * one now and then so that memory stays bounded over millions of inputs.
+ * Diagnostics, mpc's warnings included, go to /dev/null. */
 static MlirContext context(void) {
   static MlirContext ctx;
+  static MpcDiagnosticEngine *engine;
+  static FILE *devnull;
   static unsigned uses;
-  static size_t diagnostics;
+  if (!devnull)
+    devnull = fopen("/dev/null", "w");
   if (ctx.ptr && ++uses % 2000 == 0) {
+    mpcDiagnosticEngineDestroy(engine);
     mlirContextDestroy(ctx);
     ctx.ptr = NULL;
   }
   if (!ctx.ptr) {
     ctx = mpcContextCreate();
-    mlirContextAttachDiagnosticHandler(ctx, dropDiagnostic, &diagnostics, NULL);
+    engine = mpcDiagnosticEngineCreate(ctx, devnull);
   }
   return ctx;
 }
