@@ -312,6 +312,17 @@ static bool checkAllAtLeast(OpCtx *c, const char *attr, const int64_t *v, int n,
   return true;
 }
 
+/* Reads an i64 list attribute that must have `length` elements, each >= min. */
+static bool readList(OpCtx *c, const char *attr, int64_t *out, int length, int64_t min) {
+  int64_t values[MPC_MAX_RANK + 1];
+  int n = attrList(c, attr, values, MPC_MAX_RANK + 1);
+  if (!checkListLength(c, attr, n, length) || !checkAllAtLeast(c, attr, values, n, min))
+    return false;
+  for (int i = 0; i < n; ++i)
+    out[i] = values[i];
+  return true;
+}
+
 static bool verify_same(OpCtx *c) {
   c->expect = c->in[0];
   return true;
@@ -392,12 +403,8 @@ static bool windowOut(int64_t in, int64_t padLo, int64_t padHi, int64_t effKerne
 static bool verify_conv2d(OpCtx *c) {
   if (!needRank(c, 0, 4, 4) || !needRank(c, 1, 4, 4))
     return false;
-  int64_t st[8], pad[8], dil[8], groups = attrI64(c, "groups");
-  if (!checkListLength(c, "strides", attrList(c, "strides", st, 8), 2) ||
-      !checkListLength(c, "padding", attrList(c, "padding", pad, 8), 4) ||
-      !checkListLength(c, "dilations", attrList(c, "dilations", dil, 8), 2) ||
-      !checkAllAtLeast(c, "strides", st, 2, 1) || !checkAllAtLeast(c, "padding", pad, 4, 0) ||
-      !checkAllAtLeast(c, "dilations", dil, 2, 1))
+  int64_t st[2], pad[4], dil[2], groups = attrI64(c, "groups");
+  if (!readList(c, "strides", st, 2, 1) || !readList(c, "padding", pad, 4, 0) || !readList(c, "dilations", dil, 2, 1))
     return false;
   const MpcShape *x = &c->in[0], *w = &c->in[1];
   int64_t ch = x->dims[1], o = w->dims[0];
@@ -425,12 +432,8 @@ static bool verify_conv2d(OpCtx *c) {
 static bool verify_pool2d(OpCtx *c) {
   if (!needRank(c, 0, 4, 4))
     return false;
-  int64_t k[8], st[8], pad[8];
-  if (!checkListLength(c, "kernel", attrList(c, "kernel", k, 8), 2) ||
-      !checkListLength(c, "strides", attrList(c, "strides", st, 8), 2) ||
-      !checkListLength(c, "padding", attrList(c, "padding", pad, 8), 4) ||
-      !checkAllAtLeast(c, "kernel", k, 2, 1) || !checkAllAtLeast(c, "strides", st, 2, 1) ||
-      !checkAllAtLeast(c, "padding", pad, 4, 0))
+  int64_t k[2], st[2], pad[4];
+  if (!readList(c, "kernel", k, 2, 1) || !readList(c, "strides", st, 2, 1) || !readList(c, "padding", pad, 4, 0))
     return false;
   const MpcShape *x = &c->in[0];
   c->expect = (MpcShape){4, {x->dims[0], x->dims[1], 0, 0}};
@@ -567,11 +570,9 @@ static bool verify_broadcast_to(OpCtx *c) {
 }
 
 static bool verify_slice(OpCtx *c) {
-  int64_t starts[MPC_MAX_RANK + 1], sizes[MPC_MAX_RANK + 1];
+  int64_t starts[MPC_MAX_RANK], sizes[MPC_MAX_RANK];
   int rank = c->in[0].rank;
-  if (!checkListLength(c, "starts", attrList(c, "starts", starts, MPC_MAX_RANK + 1), rank) ||
-      !checkListLength(c, "sizes", attrList(c, "sizes", sizes, MPC_MAX_RANK + 1), rank) ||
-      !checkAllAtLeast(c, "starts", starts, rank, 0) || !checkAllAtLeast(c, "sizes", sizes, rank, 1))
+  if (!readList(c, "starts", starts, rank, 0) || !readList(c, "sizes", sizes, rank, 1))
     return false;
   c->expect.rank = rank;
   for (int d = 0; d < rank; ++d) {

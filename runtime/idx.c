@@ -76,22 +76,11 @@ bool mpcrtIdxRead(const char *path, MpcrtTensor *out, MpcrtError *err) {
     int64_t dims[MPCRT_MAX_RANK];
     for (int i = 0; i < rank; ++i)
       dims[i] = be32(buf + 4 + 4 * i);
-    uint64_t want = 0;
-    size_t start = 4 + 4 * (size_t)rank, have = len - start;
-    MpcrtTensor shape = {.dtype = types[type].dtype, .rank = rank};
-    memcpy(shape.dims, dims, sizeof dims);
-    char desc[96];
-    if (!mpcrtShapeBytes(shape.dtype, rank, dims, &want, err)) {
-      char why[sizeof err->message];
-      snprintf(why, sizeof why, "%s", err->message);
-      mpcrtFail(err, "%s: %s", path, why);
-    } else if (have != want) {
-      mpcrtFail(err, "%s: expected %llu bytes of data for %s, found %zu%s", path, (unsigned long long)want,
-                mpcrtTensorDescribe(&shape, desc, sizeof desc), have, have < want ? " (truncated?)" : "");
-    } else if (mpcrtTensorAlloc(out, shape.dtype, rank, dims, err)) {
-      size_t size = mpcrtDTypeInfo(out->dtype)->size;
+    size_t start = 4 + 4 * (size_t)rank;
+    if (mpcrtAllocForData(path, types[type].dtype, rank, dims, len - start, out, err)) {
+      size_t size = mpcrtDTypeInfo(out->dtype)->size, bytes = mpcrtTensorBytes(out);
       unsigned char *dst = out->data;
-      for (size_t i = 0; i < want; i += size) /* big endian to little endian */
+      for (size_t i = 0; i < bytes; i += size) /* big endian to little endian */
         for (size_t b = 0; b < size; ++b)
           dst[i + b] = buf[start + i + size - 1 - b];
       ok = true;

@@ -83,61 +83,48 @@ static bool parseShape(const char *path, const char *p, MpcrtTensor *t, MpcrtErr
   }
 }
 
+/* Checks the magic and version and finds the header text and the data. */
+static bool splitFile(const char *path, const unsigned char *buf, size_t len, char **header, size_t *dataStart,
+                      MpcrtError *err) {
+  if (len < 10 || memcmp(buf, magic, 6))
+    return mpcrtFail(err, "%s: not a .npy file (expected the \\x93NUMPY magic)", path);
+  if (buf[6] < 1 || buf[6] > 3)
+    return mpcrtFail(err, "%s: unsupported .npy version %d.%d (expected 1.0 to 3.0)", path, buf[6], buf[7]);
+  size_t lengthBytes = buf[6] == 1 ? 2 : 4, headerLen = 0;
+  if (len < 8 + lengthBytes)
+    return mpcrtFail(err, "%s: truncated .npy header", path);
+  for (size_t i = lengthBytes; i-- > 0;)
+    headerLen = headerLen << 8 | buf[8 + i];
+  *dataStart = 8 + lengthBytes + headerLen;
+  if (*dataStart > len)
+    return mpcrtFail(err, "%s: truncated .npy header (expected %zu header bytes, file has %zu)", path, headerLen, len);
+  *header = malloc(headerLen + 1);
+  if (!*header)
+    return mpcrtFail(err, "%s: out of memory", path);
+  memcpy(*header, buf + 8 + lengthBytes, headerLen);
+  (*header)[headerLen] = '\0';
+  return true;
+}
+
 bool mpcrtNpyRead(const char *path, MpcrtTensor *out, MpcrtError *err) {
   unsigned char *buf;
-  size_t len;
+  size_t len, dataStart = 0;
   if (!mpcrtReadFile(path, &buf, &len, err))
     return false;
-  bool ok = false;
+  char *header = NULL;
   MpcrtTensor shape = {0};
   MpcrtDType dtype = MPCRT_F32;
-  size_t headerLen, dataStart;
-  if (len < 10 || memcmp(buf, magic, 6)) {
-    mpcrtFail(err, "%s: not a .npy file (expected the \\x93NUMPY magic)", path);
-  } else if (buf[6] < 1 || buf[6] > 3) {
-    mpcrtFail(err, "%s: unsupported .npy version %d.%d (expected 1.0 to 3.0)", path, buf[6], buf[7]);
-  } else {
-    bool v1 = buf[6] == 1;
-    headerLen = v1 ? (size_t)buf[8] | (size_t)buf[9] << 8
-                   : len < 12 ? SIZE_MAX : (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
-    dataStart = (v1 ? 10 : 12) + headerLen;
-    if (headerLen == SIZE_MAX || dataStart > len) {
-      mpcrtFail(err, "%s: truncated .npy header (expected %zu header bytes, file has %zu)", path,
-                headerLen == SIZE_MAX ? 0 : headerLen, len);
-    } else {
-      char *header = malloc(headerLen + 1);
-      if (!header) {
-        mpcrtFail(err, "%s: out of memory", path);
-      } else {
-        memcpy(header, buf + (v1 ? 10 : 12), headerLen);
-        header[headerLen] = '\0';
-        const char *fortran = findKey(header, "fortran_order");
-        if (parseDescr(path, findKey(header, "descr"), &dtype, err) &&
-            parseShape(path, findKey(header, "shape"), &shape, err)) {
-          if (!fortran || strncmp(fortran, "False", 5))
-            mpcrtFail(err, "%s: Fortran-order (or unspecified) data is not supported; save it in C order", path);
-          else {
-            uint64_t want = 0;
-            size_t have = len - dataStart;
-            char desc[96];
-            shape.dtype = dtype;
-            if (!mpcrtShapeBytes(dtype, shape.rank, shape.dims, &want, err)) {
-              char why[sizeof err->message];
-              snprintf(why, sizeof why, "%s", err->message);
-              mpcrtFail(err, "%s: %s", path, why);
-            } else if (have != want) {
-              mpcrtFail(err, "%s: expected %llu bytes of data for %s, found %zu%s", path, (unsigned long long)want,
-                        mpcrtTensorDescribe(&shape, desc, sizeof desc), have, have < want ? " (truncated?)" : "");
-            } else if (mpcrtTensorAlloc(out, dtype, shape.rank, shape.dims, err)) {
-              memcpy(out->data, buf + dataStart, want);
-              ok = true;
-            }
-          }
-        }
-        free(header);
-      }
-    }
+  bool ok = splitFile(path, buf, len, &header, &dataStart, err) &&
+            parseDescr(path, findKey(header, "descr"), &dtype, err) &&
+            parseShape(path, findKey(header, "shape"), &shape, err);
+  if (ok) {
+    const char *fortran = findKey(header, "fortran_order");
+    if (!fortran || strncmp(fortran, "False", 5))
+      ok = mpcrtFail(err, "%s: Fortran-order (or unspecified) data is not supported; save it in C order", path);
   }
+  if (ok && (ok = mpcrtAllocForData(path, dtype, shape.rank, shape.dims, len - dataStart, out, err)))
+    memcpy(out->data, buf + dataStart, mpcrtTensorBytes(out));
+  free(header);
   free(buf);
   return ok;
 }

@@ -133,6 +133,24 @@ bool mpcrtTensorAlloc(MpcrtTensor *t, MpcrtDType dtype, int rank, const int64_t 
   return true;
 }
 
+bool mpcrtAllocForData(const char *path, MpcrtDType dtype, int rank, const int64_t *dims, size_t have,
+                       MpcrtTensor *out, MpcrtError *err) {
+  uint64_t want = 0;
+  if (!mpcrtShapeBytes(dtype, rank, dims, &want, err)) {
+    char why[sizeof err->message];
+    snprintf(why, sizeof why, "%s", err->message);
+    return mpcrtFail(err, "%s: %s", path, why);
+  }
+  if (have != want) {
+    MpcrtTensor shape = {.dtype = dtype, .rank = rank};
+    memcpy(shape.dims, dims, (size_t)rank * sizeof *dims);
+    char desc[96];
+    return mpcrtFail(err, "%s: expected %llu bytes of data for %s, found %zu%s", path, (unsigned long long)want,
+                     mpcrtTensorDescribe(&shape, desc, sizeof desc), have, have < want ? " (truncated?)" : "");
+  }
+  return mpcrtTensorAlloc(out, dtype, rank, dims, err);
+}
+
 void mpcrtTensorFree(MpcrtTensor *t) {
   free(t->data);
   t->data = NULL;

@@ -9,14 +9,13 @@
  * with u = 2^-24: the classic bound for a K-term f32 sum (K u), doubled for
  * the blocked order of summation. Columns past N must stay untouched.
  *===----------------------------------------------------------------------===*/
+#include "mpc-check.h"
 #include "mpc/runtime.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed;
 
 static double next(uint64_t *s) { /* splitmix64 to [-1, 1) */
   uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
@@ -105,6 +104,5 @@ int main(void) {
   check(200, 300, 300, true, false, false, "split", 2);
   check(200, 300, 300, false, true, true, "split", 2);
   check(400, 20, 300, false, false, false, "split-m", 2);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return MPC_CHECK_SUMMARY();
 }

@@ -3,6 +3,7 @@
  * Each test prints an @marker; failed checks print FAIL with the line; the
  * last line is "N passed, M failed". Files go to the directory in argv[1].
  *===----------------------------------------------------------------------===*/
+#include "mpc-check.h"
 #include "mpc/runtime.h"
 
 #include <math.h>
@@ -12,18 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static int passed, failed;
 static const char *dir;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (cond)                                                                                      \
-      ++passed;                                                                                    \
-    else {                                                                                         \
-      ++failed;                                                                                    \
-      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                     \
-    }                                                                                              \
-  } while (0)
 
 /* Checks that `ok` is false and the error mentions `needle`. */
 #define CHECK_ERROR(ok, err, needle)                                                               \
@@ -433,6 +423,5 @@ int main(int argc, char **argv) {
   testIdx();
   testSafetensors();
   testInit();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return MPC_CHECK_SUMMARY();
 }

@@ -4,6 +4,7 @@
  * table and location formatting. Prints one line per failed check and a
  * summary "N passed, M failed"; exits non-zero on any failure.
  *===----------------------------------------------------------------------===*/
+#include "mpc-check.h"
 #include "mpc/mpc.h"
 #include "shape.h"
 
@@ -11,17 +12,6 @@
 #include <mlir-c/BuiltinTypes.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (cond)                                                                                      \
-      ++passed;                                                                                    \
-    else {                                                                                         \
-      ++failed;                                                                                    \
-      printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                     \
-    }                                                                                              \
-  } while (0)
 
 static MpcShape shape(int rank, const int64_t *dims) {
   MpcShape s = {rank, {0}};
@@ -110,6 +100,5 @@ int main(void) {
   testOpTable();
   testLocations(ctx);
   mlirContextDestroy(ctx);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return MPC_CHECK_SUMMARY();
 }
