@@ -186,6 +186,30 @@ void mpcrtGemmF32(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, 
 void mpcrtGemmBF16(int64_t M, int64_t N, int64_t K, const MpcrtBF16 *A, int64_t lda, const MpcrtBF16 *B,
                    int64_t ldb, bool transB, float *C, int64_t ldc, bool accumulate);
 
+/* The general form: A, B and C each f32, f16 or bf16; the products computed
+ * in f32 or bf16 (inputs rounded to bf16 while packing, vdpbf16ps), always
+ * accumulated in f32, and C rounded once at the end. Conversions happen
+ * while packing, so a cast costs no extra pass over memory; f16 inputs
+ * (f16 storage, as in 16-mixed on a CPU without f16 arithmetic) are computed
+ * in f32. False (with an error) for other types or negative sizes. */
+typedef struct {
+  int64_t M, N, K;
+  const void *A;
+  int64_t lda;
+  MpcrtDType aType;
+  const void *B;
+  int64_t ldb;
+  MpcrtDType bType;
+  bool transB;
+  void *C;
+  int64_t ldc;
+  MpcrtDType cType;
+  MpcrtDType compute; /* MPCRT_F32 or MPCRT_BF16 */
+  bool accumulate;
+} MpcrtGemmArgs;
+
+bool mpcrtGemm(const MpcrtGemmArgs *args, MpcrtError *err);
+
 typedef enum { MPCRT_GEMM_AUTO, MPCRT_GEMM_PORTABLE } MpcrtGemmKernel;
 /* For tests and benchmarks: force the portable kernels, and set the number
  * of threads (0: MPC_NUM_THREADS, else the online CPUs). */

@@ -8,7 +8,7 @@
  * two k at once into f32. The problem is split along N (or M) between
  * threads, each with its own packing buffers.
  *===----------------------------------------------------------------------===*/
-#include "mpc/runtime.h"
+#include "../internal.h"
 
 #include <immintrin.h>
 #include <pthread.h>
@@ -51,25 +51,40 @@ static int threadCount(void) {
 typedef struct {
   int64_t M, N, K, lda, ldb, ldc;
   const void *A, *B;
-  float *C;
+  float *C; /* f32 here; other output types go through a buffer (runSerial) */
+  void *out;
+  MpcrtDType aType, bType, cType;
   bool transB, accumulate, bf16;
 } Gemm;
+
+/* Element i of an f32, f16 or bf16 array, as f32 or as bf16 bits. */
+static float loadF(const void *p, MpcrtDType t, int64_t i) {
+  switch (t) {
+  case MPCRT_F16: return mpcrtF16ToF32(((const MpcrtF16 *)p)[i]);
+  case MPCRT_BF16: return mpcrtBF16ToF32(((const MpcrtBF16 *)p)[i]);
+  default: return ((const float *)p)[i];
+  }
+}
+
+static uint16_t loadBF(const void *p, MpcrtDType t, int64_t i) {
+  return t == MPCRT_BF16 ? ((const MpcrtBF16 *)p)[i].bits : mpcrtBF16FromF32(loadF(p, t, i)).bits;
+}
 
 /*---------------------------------------------------------------------------
  * f32
  *---------------------------------------------------------------------------*/
 
 static float loadB32(const Gemm *g, int64_t k, int64_t j) {
-  const float *B = g->B;
-  return g->transB ? B[j * g->ldb + k] : B[k * g->ldb + j];
+  return loadF(g->B, g->bType, g->transB ? j * g->ldb + k : k * g->ldb + j);
 }
 
-/* Packs op(B)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero padded. Full
- * strips of a plain B copy rows; of a transposed B gather along k. */
+/* Packs op(B)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero padded, converting
+ * f16/bf16 inputs as it goes. Full f32 strips of a plain B copy rows; of a
+ * transposed B gather along k. */
 static void packB32(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *dst) {
   const float *B = g->B;
   for (int64_t js = 0; js < nc; js += NR, dst += NR * kc) {
-    if (js + NR > nc) {
+    if (js + NR > nc || g->bType != MPCRT_F32) {
       for (int64_t k = 0; k < kc; ++k)
         for (int64_t j = 0; j < NR; ++j)
           dst[k * NR + j] = js + j < nc ? loadB32(g, k0 + k, j0 + js + j) : 0.0f;
@@ -87,13 +102,18 @@ static void packB32(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
 }
 
 static void packA32(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float *dst) {
-  const float *A = g->A;
   for (int64_t is = 0; is < mc; is += MR, dst += MR * kc) {
     int64_t rows = mc - is < MR ? mc - is : MR;
     for (int64_t i = 0; i < rows; ++i) {
-      const float *row = A + (i0 + is + i) * g->lda + k0;
-      for (int64_t k = 0; k < kc; ++k)
-        dst[k * MR + i] = row[k];
+      int64_t base = (i0 + is + i) * g->lda + k0;
+      if (g->aType == MPCRT_F32) {
+        const float *row = (const float *)g->A + base;
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + i] = row[k];
+      } else {
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + i] = loadF(g->A, g->aType, base + k);
+      }
     }
     for (int64_t i = rows; i < MR; ++i)
       for (int64_t k = 0; k < kc; ++k)
@@ -158,10 +178,9 @@ __attribute__((target("avx512f,fma"))) static void kernel32(int64_t kc, const fl
  *---------------------------------------------------------------------------*/
 
 static uint16_t loadB16(const Gemm *g, int64_t k, int64_t j) {
-  const MpcrtBF16 *B = g->B;
   if (k >= g->K)
     return 0; /* K padded to even */
-  return g->transB ? B[j * g->ldb + k].bits : B[k * g->ldb + j].bits;
+  return loadBF(g->B, g->bType, g->transB ? j * g->ldb + k : k * g->ldb + j);
 }
 
 /* Per pair of k and NR-wide strip: NR columns x (k, k+1) interleaved. Full
@@ -170,7 +189,7 @@ static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
   const MpcrtBF16 *B = g->B;
   bool fullK = k0 + kc <= g->K;
   for (int64_t js = 0; js < nc; js += NR, dst += NR * kc) {
-    if (js + NR > nc || !fullK) {
+    if (js + NR > nc || !fullK || g->bType != MPCRT_BF16) {
       for (int64_t k = 0; k < kc; k += 2)
         for (int64_t j = 0; j < NR; ++j) {
           bool in = js + j < nc;
@@ -195,22 +214,25 @@ static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
   }
 }
 
-/* Per pair of k and row: (A[i][k], A[i][k+1]) as one 32-bit word; a row's
- * pairs are its bf16 values read as 32-bit words. */
+/* Per pair of k and row: (A[i][k], A[i][k+1]) as one 32-bit word; a bf16
+ * row's pairs are its values read as 32-bit words. */
 static void packA16(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t kc, uint32_t *dst) {
-  const MpcrtBF16 *A = g->A;
   int64_t pairs = kc / 2, full = g->K - k0 >= kc ? pairs : (g->K - k0) / 2;
+  if (g->aType != MPCRT_BF16)
+    full = 0; /* converting: take the general path */
   for (int64_t is = 0; is < mc; is += MR, dst += MR * pairs) {
     int64_t rows = mc - is < MR ? mc - is : MR;
     for (int64_t i = 0; i < rows; ++i) {
-      const MpcrtBF16 *row = A + (i0 + is + i) * g->lda + k0;
+      int64_t base = (i0 + is + i) * g->lda + k0;
+      const MpcrtBF16 *row = (const MpcrtBF16 *)g->A + base;
       for (int64_t p = 0; p < full; ++p) {
         uint32_t word;
         memcpy(&word, row + 2 * p, sizeof word);
         dst[p * MR + i] = word;
       }
-      for (int64_t p = full; p < pairs; ++p) { /* the odd end of K */
-        uint32_t lo = k0 + 2 * p < g->K ? row[2 * p].bits : 0, hi = k0 + 2 * p + 1 < g->K ? row[2 * p + 1].bits : 0;
+      for (int64_t p = full; p < pairs; ++p) { /* the odd end of K, or a conversion */
+        uint32_t lo = k0 + 2 * p < g->K ? loadBF(g->A, g->aType, base + 2 * p) : 0;
+        uint32_t hi = k0 + 2 * p + 1 < g->K ? loadBF(g->A, g->aType, base + 2 * p + 1) : 0;
         dst[p * MR + i] = lo | hi << 16;
       }
     }
@@ -272,15 +294,42 @@ static void portable16(int64_t kc, const uint32_t *a, const uint16_t *b, float *
  * The blocked loop nest (one thread)
  *---------------------------------------------------------------------------*/
 
+static void runBlocked(const Gemm *g);
+
+/* Output types other than f32 accumulate in an f32 buffer (the K blocks must
+ * not round in between) and are rounded once at the end. */
 static void runSerial(const Gemm *g) {
   if (g->M <= 0 || g->N <= 0)
     return;
+  if (g->cType == MPCRT_F32) {
+    runBlocked(g);
+    return;
+  }
+  float *tmp = malloc(sizeof(float) * (size_t)(g->M * g->N));
+  if (!tmp)
+    abort();
+  MpcrtTensor view = {.dtype = g->cType, .rank = 1, .dims = {g->ldc * (g->M - 1) + g->N}, .data = g->out};
+  for (int64_t i = 0; i < g->M; ++i)
+    for (int64_t j = 0; j < g->N && g->accumulate; ++j)
+      tmp[i * g->N + j] = (float)mpcrtTensorGetDouble(&view, i * g->ldc + j);
+  Gemm inner = *g;
+  inner.C = tmp;
+  inner.ldc = g->N;
+  inner.cType = MPCRT_F32;
+  runBlocked(&inner);
+  for (int64_t i = 0; i < g->M; ++i)
+    for (int64_t j = 0; j < g->N; ++j)
+      mpcrtTensorSetDouble(&view, i * g->ldc + j, tmp[i * g->N + j]);
+  free(tmp);
+}
+
+static void runBlocked(const Gemm *g) {
   if (g->K <= 0) { /* an empty sum */
     for (int64_t i = 0; i < g->M && !g->accumulate; ++i)
       memset(g->C + i * g->ldc, 0, (size_t)g->N * sizeof(float));
     return;
   }
-  size_t elt = g->bf16 ? 2 : 4;
+  size_t elt = g->bf16 ? 2 : 4; /* of the packed data */
   const int64_t KC = KC_BYTES / (int64_t)elt;
   int64_t kcMax = g->K < KC ? (g->K + 1) & ~(int64_t)1 : KC, ncMax = g->N < NC ? g->N : NC;
   int64_t mcMax = g->M < MC ? g->M : MC;
@@ -350,21 +399,23 @@ static void run(Gemm g) {
   Gemm parts[64];
   int64_t per = ((extent + threads - 1) / threads + unit - 1) / unit * unit;
   int started = 0;
-  size_t elt = g.bf16 ? 2 : 4;
+  size_t aSize = mpcrtDTypeInfo(g.aType)->size, bSize = mpcrtDTypeInfo(g.bType)->size,
+         cSize = mpcrtDTypeInfo(g.cType)->size;
   for (int t = 0; t < threads; ++t) {
     int64_t begin = t * per, end = begin + per < extent ? begin + per : extent;
     if (begin >= end)
       break;
     parts[t] = g;
+    int64_t cOffset = alongN ? begin : begin * g.ldc;
     if (alongN) {
       parts[t].N = end - begin;
-      parts[t].B = (const char *)g.B + (size_t)(g.transB ? begin * g.ldb : begin) * elt;
-      parts[t].C = g.C + begin;
+      parts[t].B = (const char *)g.B + (size_t)(g.transB ? begin * g.ldb : begin) * bSize;
     } else {
       parts[t].M = end - begin;
-      parts[t].A = (const char *)g.A + (size_t)(begin * g.lda) * elt;
-      parts[t].C = g.C + begin * g.ldc;
+      parts[t].A = (const char *)g.A + (size_t)(begin * g.lda) * aSize;
     }
+    parts[t].out = (char *)g.out + (size_t)cOffset * cSize;
+    parts[t].C = parts[t].out;
     if (pthread_create(&ids[t], NULL, runThread, &parts[t]) != 0)
       runSerial(&parts[t]); /* no thread: do it here */
     else
@@ -375,12 +426,31 @@ static void run(Gemm g) {
       pthread_join(ids[t], NULL);
 }
 
+static bool isGemmInput(MpcrtDType t) { return t == MPCRT_F32 || t == MPCRT_F16 || t == MPCRT_BF16; }
+
+bool mpcrtGemm(const MpcrtGemmArgs *a, MpcrtError *err) {
+  if (!isGemmInput(a->aType) || !isGemmInput(a->bType) || !isGemmInput(a->cType))
+    return mpcrtFail(err, "gemm: operands must be f32, f16 or bf16 (got A %s, B %s, C %s)",
+                     mpcrtDTypeInfo(a->aType)->name, mpcrtDTypeInfo(a->bType)->name, mpcrtDTypeInfo(a->cType)->name);
+  if (a->compute != MPCRT_F32 && a->compute != MPCRT_BF16)
+    return mpcrtFail(err, "gemm: compute type must be f32 or bf16, got %s", mpcrtDTypeInfo(a->compute)->name);
+  if (a->M < 0 || a->N < 0 || a->K < 0)
+    return mpcrtFail(err, "gemm: negative size %lldx%lldx%lld", (long long)a->M, (long long)a->N, (long long)a->K);
+  run((Gemm){.M = a->M, .N = a->N, .K = a->K, .lda = a->lda, .ldb = a->ldb, .ldc = a->ldc, .A = a->A, .B = a->B,
+             .C = a->C, .out = a->C, .aType = a->aType, .bType = a->bType, .cType = a->cType, .transB = a->transB,
+             .accumulate = a->accumulate, .bf16 = a->compute == MPCRT_BF16});
+  return true;
+}
+
 void mpcrtGemmF32(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
                   bool transB, float *C, int64_t ldc, bool accumulate) {
-  run((Gemm){M, N, K, lda, ldb, ldc, A, B, C, transB, accumulate, false});
+  MpcrtGemmArgs args = {M, N, K, A, lda, MPCRT_F32, B, ldb, MPCRT_F32, transB, C, ldc, MPCRT_F32, MPCRT_F32, accumulate};
+  mpcrtGemm(&args, NULL);
 }
 
 void mpcrtGemmBF16(int64_t M, int64_t N, int64_t K, const MpcrtBF16 *A, int64_t lda, const MpcrtBF16 *B,
                    int64_t ldb, bool transB, float *C, int64_t ldc, bool accumulate) {
-  run((Gemm){M, N, K, lda, ldb, ldc, A, B, C, transB, accumulate, true});
+  MpcrtGemmArgs args = {M, N, K, A, lda, MPCRT_BF16, B, ldb, MPCRT_BF16, transB, C, ldc, MPCRT_F32, MPCRT_BF16,
+                        accumulate};
+  mpcrtGemm(&args, NULL);
 }

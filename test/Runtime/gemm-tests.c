@@ -82,6 +82,74 @@ static void check(int64_t M, int64_t N, int64_t K, bool transB, bool accumulate,
   free(c0);
 }
 
+/* Mixed storage: A, B, C each f32, f16 or bf16, computed in f32 or bf16.
+ * The reference uses the values the kernel may use: the stored inputs,
+ * rounded to bf16 when the compute type is bf16. A C stored in a 16-bit type
+ * adds half an ulp of rounding: 2^-8 |ref| for bf16, 2^-11 |ref| + 2^-25 for
+ * f16. */
+static double roundTo(double v, MpcrtDType t) {
+  MpcrtTensor one = {.dtype = t, .rank = 0};
+  char buf[8];
+  one.data = buf;
+  mpcrtTensorSetDouble(&one, 0, v);
+  return mpcrtTensorGetDouble(&one, 0);
+}
+
+static void checkMixed(int64_t M, int64_t N, int64_t K, MpcrtDType at, MpcrtDType bt, MpcrtDType ct,
+                       MpcrtDType compute, bool transB, bool accumulate) {
+  int64_t lda = K + 1, ldb = (transB ? K : N) + 2, ldc = N + 3, rowsB = transB ? N : K;
+  MpcrtTensor a, b, c, c0;
+  MpcrtError err;
+  mpcrtTensorAlloc(&a, at, 1, (int64_t[]){M * lda + 1}, &err);
+  mpcrtTensorAlloc(&b, bt, 1, (int64_t[]){rowsB * ldb + 1}, &err);
+  mpcrtTensorAlloc(&c, ct, 1, (int64_t[]){M * ldc + 1}, &err);
+  mpcrtTensorAlloc(&c0, ct, 1, (int64_t[]){M * ldc + 1}, &err);
+  uint64_t seed = (uint64_t)(M + 7 * N + 31 * K + at * 1000 + bt * 100 + ct * 10 + compute);
+  for (int64_t i = 0; i < M * lda; ++i)
+    mpcrtTensorSetDouble(&a, i, next(&seed));
+  for (int64_t i = 0; i < rowsB * ldb; ++i)
+    mpcrtTensorSetDouble(&b, i, next(&seed));
+  for (int64_t i = 0; i < M * ldc; ++i) {
+    mpcrtTensorSetDouble(&c, i, (double)(i % 5) - 2.0);
+    mpcrtTensorSetDouble(&c0, i, (double)(i % 5) - 2.0);
+  }
+  MpcrtGemmArgs args = {M, N, K, a.data, lda, at, b.data, ldb, bt, transB, c.data, ldc, ct, compute, accumulate};
+  bool ok = mpcrtGemm(&args, &err);
+  int bad = !ok;
+  for (int64_t i = 0; ok && i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      double ref = accumulate ? mpcrtTensorGetDouble(&c0, i * ldc + j) : 0, mag = fabs(ref);
+      for (int64_t k = 0; k < K; ++k) {
+        double av = mpcrtTensorGetDouble(&a, i * lda + k);
+        double bv = mpcrtTensorGetDouble(&b, transB ? j * ldb + k : k * ldb + j);
+        if (compute == MPCRT_BF16) {
+          av = roundTo(av, MPCRT_BF16);
+          bv = roundTo(bv, MPCRT_BF16);
+        }
+        ref += av * bv;
+        mag += fabs(av * bv);
+      }
+      double tol = 2.0 * (double)(K + 1) * 0x1.0p-24 * mag + 1e-30;
+      if (ct == MPCRT_BF16)
+        tol += 0x1.0p-8 * fabs(ref);
+      if (ct == MPCRT_F16)
+        tol += 0x1.0p-11 * fabs(ref) + 0x1.0p-25;
+      bad += !(fabs(mpcrtTensorGetDouble(&c, i * ldc + j) - ref) <= tol);
+    }
+    for (int64_t j = N; j < ldc; ++j)
+      bad += mpcrtTensorGetDouble(&c, i * ldc + j) != mpcrtTensorGetDouble(&c0, i * ldc + j);
+  }
+  CHECK(bad == 0);
+  if (bad)
+    printf("FAIL mixed A=%s B=%s C=%s compute=%s M=%lld N=%lld K=%lld transB=%d acc=%d: %d bad\n",
+           mpcrtDTypeInfo(at)->name, mpcrtDTypeInfo(bt)->name, mpcrtDTypeInfo(ct)->name,
+           mpcrtDTypeInfo(compute)->name, (long long)M, (long long)N, (long long)K, transB, accumulate, bad);
+  mpcrtTensorFree(&a);
+  mpcrtTensorFree(&b);
+  mpcrtTensorFree(&c);
+  mpcrtTensorFree(&c0);
+}
+
 int main(void) {
   static const int64_t shapes[][3] = {{1, 1, 1},     {12, 32, 1},   {13, 33, 2},    {11, 31, 255},
                                       {24, 64, 256}, {25, 65, 257}, {37, 100, 513}, {130, 70, 3},
@@ -99,6 +167,28 @@ int main(void) {
       }
     }
   }
+  /* Every storage combination, both compute types, with K across a block. */
+  static const MpcrtDType types[] = {MPCRT_F32, MPCRT_F16, MPCRT_BF16};
+  printf("@mixed\n");
+  for (int kernel = 0; kernel < 2; ++kernel) {
+    mpcrtGemmConfigure(kernel ? MPCRT_GEMM_PORTABLE : MPCRT_GEMM_AUTO, 2);
+    for (int ai = 0; ai < 3; ++ai)
+      for (int bi = 0; bi < 3; ++bi)
+        for (int ci = 0; ci < 3; ++ci)
+          for (int compute = 0; compute < 2; ++compute) {
+            MpcrtDType comp = compute ? MPCRT_BF16 : MPCRT_F32;
+            checkMixed(13, 70, 3, types[ai], types[bi], types[ci], comp, ci == 1, ai == 2);
+            checkMixed(25, 33, 600, types[ai], types[bi], types[ci], comp, bi == 2, ci != 0);
+          }
+  }
+  MpcrtError err;
+  float x = 0;
+  MpcrtGemmArgs bad = {1, 1, 1, &x, 1, MPCRT_I32, &x, 1, MPCRT_F32, false, &x, 1, MPCRT_F32, MPCRT_F32, false};
+  CHECK(!mpcrtGemm(&bad, &err) && strstr(err.message, "operands must be f32, f16 or bf16 (got A i32"));
+  bad.aType = MPCRT_F32;
+  bad.compute = MPCRT_F16;
+  CHECK(!mpcrtGemm(&bad, &err) && strstr(err.message, "compute type must be f32 or bf16, got f16"));
+
   /* Large enough to be split between threads. */
   mpcrtGemmConfigure(MPCRT_GEMM_AUTO, 2);
   check(200, 300, 300, true, false, false, "split", 2);
