@@ -38,11 +38,12 @@ static const char *findKey(const char *header, const char *key) {
 static bool parseDescr(const char *path, const char *p, MpcrtDType *out, MpcrtError *err) {
   if (!p || (*p != '\'' && *p != '"'))
     return mpcrtFail(err, "%s: .npy header has no 'descr' string", path);
-  char q = *p++, descr[16];
+  char q = *p++, descr[16] = {0};
   size_t n = 0;
   while (*p && *p != q && n + 1 < sizeof descr)
     descr[n++] = *p++;
-  descr[n] = '\0';
+  if (n < 2) /* found by the fuzzer: an empty descr lost its terminator below */
+    return mpcrtFail(err, "%s: .npy header has an empty or malformed 'descr'", path);
   if (descr[0] == '=' || descr[0] == '|')
     descr[0] = '<'; /* native or not applicable: little endian here */
   if (descr[0] == '>' && strcmp(descr + 1, "i1") && strcmp(descr + 1, "u1") && strcmp(descr + 1, "b1"))

@@ -193,6 +193,8 @@ static void testNpy(void) {
       {"{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", "unsupported .npy dtype '<c8'"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (1, x), }", "malformed 'shape'"},
       {"{'fortran_order': False, 'shape': (1,), }", "no 'descr'"},
+      {"{'descr': '', 'fortran_order': False, 'shape': (1,), }", "empty or malformed 'descr'"},
+      {"{'descr': '<', 'fortran_order': False, 'shape': (1,), }", "empty or malformed 'descr'"},
   };
   for (size_t i = 0; i < sizeof headers / sizeof headers[0]; ++i) {
     unsigned char f2[256] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
