@@ -217,6 +217,41 @@ void mpcrtGemmConfigure(MpcrtGemmKernel kernel, int threads);
 /* "avx512", "avx512-bf16" or "portable": what the next call will use. */
 const char *mpcrtGemmKernelName(bool bf16);
 
+/*---------------------------------------------------------------------------
+ * Compiled models and the forward runner (runtime/runner.c)
+ *---------------------------------------------------------------------------*/
+
+/* One argument or result of a compiled model function, as mpc-compile
+ * describes it: an `mpc.input` (fed from a file) or an `mpc.param` (from
+ * --init, else initialised by its rule). */
+typedef struct {
+  const char *name; /* the mpc.input / mpc.param name; results: "result0", ... */
+  bool isParam;
+  MpcrtDType dtype;
+  int rank;
+  int64_t dims[MPCRT_MAX_RANK];
+  MpcrtInit init; /* parameters without --init */
+  int64_t fanIn;  /* for the fan-in rules */
+} MpcrtArgInfo;
+
+/* What mpc-compile emits for a model: the signature and an entry point that
+ * takes the arguments' and results' data pointers in order (results are
+ * allocated by the caller with the described types and shapes). */
+typedef struct {
+  const char *name;
+  int numArgs, numResults;
+  const MpcrtArgInfo *args, *results;
+  void (*forward)(void *const *args, void *const *results);
+} MpcrtModel;
+
+/* The runner's main (SPEC section 5):
+ *   ./runner --input NAME=FILE ... [--init FILE.safetensors] [--seed S] --out DIR
+ * Inputs are converted to the model's types (uint8 to float divided by 255);
+ * a missing input or parameter, or a shape or type that does not fit, is one
+ * line naming the file and what was expected. Writes DIR/result0.npy, ... and
+ * returns the process exit status. */
+int mpcrtRunnerMain(const MpcrtModel *model, int argc, char **argv);
+
 #ifdef __cplusplus
 }
 #endif
