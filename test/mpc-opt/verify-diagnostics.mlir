@@ -61,3 +61,4 @@ func.func @clean(%x: tensor<4xf32>) -> tensor<4xf32> {
 // MALFORMED-DAG: malformed.mlir:2:6: error: expected '{{[{][{]}}' after the expected-* designator
 // MALFORMED-DAG: malformed.mlir:3:6: error: expected '@above', '@below', '@+N' or '@-N'
 // MALFORMED-DAG: malformed.mlir:4:6: error: expected '{{[}][}]}}' to end the expected message
+// MALFORMED-DAG: malformed.mlir:5:6: error: expected a line offset after '@+' or '@-'
