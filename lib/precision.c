@@ -24,6 +24,14 @@ static const struct {
 
 const char *mpcFloatTypeName(MpcFloatType t) { return floatTraits[t].name; }
 int mpcFloatTypeBytes(MpcFloatType t) { return floatTraits[t].bytes; }
+MpcFloatType mpcFloatTypePromote(MpcFloatType a, MpcFloatType b) {
+  if (a == b)
+    return a;
+  if (floatTraits[a].bytes == floatTraits[b].bytes)
+    return MPC_F32; /* f16 with bf16 */
+  return floatTraits[a].bytes > floatTraits[b].bytes ? a : b;
+}
+
 double mpcFloatTypeMax(MpcFloatType t) { return floatTraits[t].max; }
 double mpcFloatTypeMinSubnormal(MpcFloatType t) { return floatTraits[t].minSubnormal; }
 

@@ -1,6 +1,8 @@
 /*===- shape.c - static tensor shapes ---------------------------*- C -*-===*/
 #include "shape.h"
 
+#include "mpc/mpc.h"
+
 #include <mlir-c/BuiltinTypes.h>
 #include <stdio.h>
 
@@ -77,16 +79,9 @@ bool mpcShapeBroadcast(const MpcShape *a, const MpcShape *b, MpcShape *out, int 
   return true;
 }
 
-static int floatRank(MpcEltKind k) {
-  return k == MPC_ELT_F64 ? 3 : k == MPC_ELT_F32 ? 2 : 1;
-}
-
 MlirType mpcPromoteFloat(MlirType a, MlirType b) {
-  MpcEltKind ka = mpcEltKindOf(a), kb = mpcEltKindOf(b);
-  if (ka == kb)
+  MpcFloatType ta, tb;
+  if (!mpcFloatTypeOf(a, &ta) || !mpcFloatTypeOf(b, &tb))
     return a;
-  int ra = floatRank(ka), rb = floatRank(kb);
-  if (ra == 1 && rb == 1) /* f16 with bf16: neither holds the other */
-    return mlirF32TypeGet(mlirTypeGetContext(a));
-  return ra > rb ? a : b;
+  return mpcFloatTypeGet(mlirTypeGetContext(a), mpcFloatTypePromote(ta, tb));
 }

@@ -56,50 +56,39 @@ static bool isScalarLike(MlirValue v) {
   return !mlirAttributeIsNull(value) && mlirAttributeIsADenseElements(value) && mlirDenseElementsAttrIsSplat(value);
 }
 
-static int widthRank(MpcFloatType t) { return t == MPC_F64 ? 3 : t == MPC_F32 ? 2 : 1; }
-
-static MpcFloatType promoteTypes(MpcFloatType a, MpcFloatType b) {
-  if (a == b)
-    return a;
-  if (widthRank(a) == 1 && widthRank(b) == 1)
-    return MPC_F32; /* f16 with bf16 */
-  return widthRank(a) > widthRank(b) ? a : b;
-}
-
 typedef struct {
   const MpcOptions *options;
   MlirOperation func;
   bool autocast;
 } FuncState;
 
-static bool isFloatOperand(const MpcOpInfo *info, MlirOperation op, intptr_t i) {
+static bool isFloatOperand(MlirOperation op, intptr_t i) {
   MpcFloatType t;
-  (void)info;
   return mpcValueFloatType(mlirOperationGetOperand(op, i), &t);
 }
 
-static MpcFloatType promoteOperands(const FuncState *st, MlirOperation op, const MpcOpInfo *info) {
+static MpcFloatType promoteOperands(const FuncState *st, MlirOperation op) {
   intptr_t n = mlirOperationGetNumOperands(op);
   bool haveTensor = false, haveAny = false;
   MpcFloatType tensorType = MPC_F16, anyType = MPC_F16;
   for (intptr_t i = 0; i < n; ++i) {
-    if (!isFloatOperand(info, op, i))
+    if (!isFloatOperand(op, i))
       continue;
     MlirValue v = mlirOperationGetOperand(op, i);
     MpcFloatType t = plannedType(v, st->options, st->func, st->autocast);
-    anyType = haveAny ? promoteTypes(anyType, t) : t;
+    anyType = haveAny ? mpcFloatTypePromote(anyType, t) : t;
     haveAny = true;
     if (!isScalarLike(v)) {
-      tensorType = haveTensor ? promoteTypes(tensorType, t) : t;
+      tensorType = haveTensor ? mpcFloatTypePromote(tensorType, t) : t;
       haveTensor = true;
     }
   }
   return haveTensor ? tensorType : anyType;
 }
 
-static MpcFloatType firstFloatOperand(const FuncState *st, MlirOperation op, const MpcOpInfo *info) {
+static MpcFloatType firstFloatOperand(const FuncState *st, MlirOperation op) {
   for (intptr_t i = 0, n = mlirOperationGetNumOperands(op); i < n; ++i)
-    if (isFloatOperand(info, op, i))
+    if (isFloatOperand(op, i))
       return plannedType(mlirOperationGetOperand(op, i), st->options, st->func, st->autocast);
   return MPC_F32;
 }
@@ -109,7 +98,6 @@ static bool decide(const FuncState *st, MlirOperation op) {
   const MpcOptions *o = st->options;
   const MpcModeInfo *mode = mpcModeInfoGet(o->mode);
   MpcOpKind kind = mpcOpKindOf(op);
-  const MpcOpInfo *info = mpcOpInfoGet(kind);
   MpcPrecisionClass cls = o->classes[kind];
   MpcFloatType t, declared = MPC_F32;
   mpcValueFloatType(mlirOperationGetResult(op, 0), &declared);
@@ -132,8 +120,8 @@ static bool decide(const FuncState *st, MlirOperation op) {
     switch (cls) {
     case MPC_CLASS_LOWER: t = mode->low; reason = "table"; break;
     case MPC_CLASS_FP32: t = MPC_F32; reason = "table"; break;
-    case MPC_CLASS_FOLLOW: t = firstFloatOperand(st, op, info); reason = "follow"; break;
-    case MPC_CLASS_PROMOTE: t = promoteOperands(st, op, info); reason = "promote"; break;
+    case MPC_CLASS_FOLLOW: t = firstFloatOperand(st, op); reason = "follow"; break;
+    case MPC_CLASS_PROMOTE: t = promoteOperands(st, op); reason = "promote"; break;
     default: t = declared; reason = "table"; break;
     }
     if (o->sources[kind] == MPC_SOURCE_POLICY_FILE)

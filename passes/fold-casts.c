@@ -13,8 +13,6 @@
 
 #include <stdlib.h>
 
-static int widthRank(MpcFloatType t) { return t == MPC_F64 ? 3 : t == MPC_F32 ? 2 : 1; }
-
 /* If `op` is a cast of a cast that folds, returns the value that replaces
  * its result, creating a direct extf where needed. */
 static bool foldChain(MlirOperation op, MlirValue *replacement, int *created) {
@@ -29,7 +27,7 @@ static bool foldChain(MlirOperation op, MlirValue *replacement, int *created) {
     *replacement = x;
     return true;
   }
-  if (widthRank(a) >= widthRank(b))
+  if (mpcFloatTypeBytes(a) >= mpcFloatTypeBytes(b))
     return false; /* e.g. bf16 -> f32 -> f16: a real conversion */
   *replacement = mpcBuildCast(x, b, mlirOperationGetLocation(op), created);
   return true;

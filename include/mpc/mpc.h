@@ -170,6 +170,9 @@ MlirType mpcFloatTypeGet(MlirContext ctx, MpcFloatType t);
 bool mpcFloatTypeOf(MlirType type, MpcFloatType *out);
 bool mpcFloatTypeFromName(MlirStringRef name, MpcFloatType *out);
 int mpcFloatTypeBytes(MpcFloatType t);
+/* The type a promote op computes in: the wider of the two; f16 with bf16
+ * gives f32, since neither holds the other. */
+MpcFloatType mpcFloatTypePromote(MpcFloatType a, MpcFloatType b);
 double mpcFloatTypeMax(MpcFloatType t);           /* largest finite value */
 double mpcFloatTypeMinSubnormal(MpcFloatType t);  /* smallest positive value */
 
