@@ -19,6 +19,8 @@ static const MpcPassInfo registry[] = {
     {"mpc-insert-casts", "make types follow mpc.precision with at most one cast per value and type",
      mpcCreateInsertCastsPass},
     {"mpc-fold-casts", "remove cast round trips that change nothing, and dead casts", mpcCreateFoldCastsPass},
+    {"mpc-lower-to-linalg", "lower mpc ops to linalg, tensor, arith and math, and runtime kernel calls",
+     mpcCreateLowerToLinalgPass},
 };
 
 static const char *const precisionPipeline[] = {

@@ -269,6 +269,24 @@ MlirPass mpcPassCreate(const char *flag, const char *anchor, MpcPassRunFn run, c
 
 /* One entry point per pass file (passes/). */
 MlirPass mpcCreateVerifyPass(const MpcOptions *options);
+MlirPass mpcCreateLowerToLinalgPass(const MpcOptions *options);
+
+/*---------------------------------------------------------------------------
+ * Code generation (lib/codegen.c)
+ *---------------------------------------------------------------------------*/
+
+/* The upstream pass pipeline from lowered mpc (linalg on tensors, kernel
+ * calls) to the LLVM dialect, as mlir-opt syntax. */
+const char *mpcCodegenPipeline(void);
+/* Runs that pipeline; on failure sets *error (malloc'ed, one line). */
+bool mpcLowerToLLVMDialect(MlirOperation module, char **error);
+
+typedef enum { MPC_EMIT_LLVM, MPC_EMIT_OBJ } MpcEmitKind;
+/* Translates an LLVM-dialect module to LLVM IR, optimises it (O3, with the
+ * vectorisers) for `cpu` (NULL or "host": this machine, with its features)
+ * and writes LLVM IR text or an object file to `path`. An unknown CPU name is
+ * an error. On failure sets *error (malloc'ed, one line). */
+bool mpcEmitNative(MlirOperation module, const char *cpu, MpcEmitKind kind, const char *path, char **error);
 MlirPass mpcCreateAssignPrecisionPass(const MpcOptions *options);
 MlirPass mpcCreateLintPrecisionPass(const MpcOptions *options);
 MlirPass mpcCreateInsertCastsPass(const MpcOptions *options);

@@ -1,0 +1,1341 @@
+/*===- lower-to-linalg.c - the mpc-lower-to-linalg pass ---------*- C -*-===*
+ *
+ * Rewrites every function of a module from mpc ops into upstream dialects:
+ *
+ *   elementwise ops, casts, broadcasts, transposes  -> linalg.generic
+ *   reductions, softmax, layer_norm, losses          -> linalg.generic with
+ *                                                      reduction iterators,
+ *                                                      accumulating in f32
+ *                                                      (f64 for f64 ops)
+ *   reshape, slice, concat                           -> tensor dialect
+ *   embedding                                        -> linalg.generic with
+ *                                                      a tensor.extract gather
+ *   linear, matmul, conv2d, pools, scatter_add       -> calls into the runtime
+ *                                                      kernels (runtime/cpu/
+ *                                                      kernels.c), which pack,
+ *                                                      tile and vectorise
+ *
+ * Arithmetic on f16 and bf16 values happens in f32 inside each generic's
+ * body, with one rounding to the op's result type, as PyTorch's CPU kernels
+ * do: the op's precision decides what is stored, not how a CPU without f16
+ * arithmetic computes it.
+ *
+ * Cast fusion: a widening cast (arith.extf), or a narrowing one to bf16,
+ * whose only users are matrix ops is not emitted: the kernel reads the
+ * uncast value and converts while packing, which rounds exactly as the
+ * cast would (round to nearest even), so the cast costs no pass over
+ * memory. A truncf to f16 stays, because the kernels compute f16 operands
+ * in f32 and would skip its rounding.
+ *
+ * The lowering writes the new functions as text and parses them back, which
+ * keeps each op's rule readable (the output is exactly what --emit=mlir
+ * shows); the parsed functions replace the old ones in the module.
+ *===----------------------------------------------------------------------===*/
+#include "ir.h"
+#include "mpc/runtime.h"
+
+#include <mlir-c/BuiltinAttributes.h>
+#include <mlir-c/BuiltinTypes.h>
+#include <mlir-c/Diagnostics.h>
+#include "shape.h"
+#include "support.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  MpcShape s;
+  MpcEltKind k;
+} VT;
+
+typedef struct {
+  const void *ptr;
+  int id; /* %vN; -1 for block arguments (then arg holds N) */
+  int arg;
+} Named;
+
+typedef struct {
+  MpcStr *out;
+  int next;
+  Named *names;
+  size_t numNames, capNames;
+  MlirOperation *skipped; /* casts fused into matrix ops */
+  size_t numSkipped, capSkipped;
+  bool needMatmul, needConv, needPool, needScatter;
+  MpcStr helpers; /* the private functions around kernel calls */
+  int numHelpers;
+  bool failed;
+} Lower;
+
+/*----------------------------------------------------------------------------
+ * Types and names
+ *--------------------------------------------------------------------------*/
+
+static const char *eltName(MpcEltKind k) {
+  switch (k) {
+  case MPC_ELT_F16: return "f16";
+  case MPC_ELT_BF16: return "bf16";
+  case MPC_ELT_F32: return "f32";
+  case MPC_ELT_F64: return "f64";
+  case MPC_ELT_I1: return "i1";
+  case MPC_ELT_I32: return "i32";
+  case MPC_ELT_I64: return "i64";
+  default: return "?";
+  }
+}
+
+static int dtypeCode(MpcEltKind k) {
+  switch (k) {
+  case MPC_ELT_F16: return MPCRT_F16;
+  case MPC_ELT_BF16: return MPCRT_BF16;
+  case MPC_ELT_F32: return MPCRT_F32;
+  case MPC_ELT_F64: return MPCRT_F64;
+  case MPC_ELT_I32: return MPCRT_I32;
+  case MPC_ELT_I64: return MPCRT_I64;
+  default: return -1;
+  }
+}
+
+/* The type arithmetic runs in: f64 for f64, f32 for the rest. */
+static MpcEltKind arithOf(MpcEltKind k) { return k == MPC_ELT_F64 ? MPC_ELT_F64 : MPC_ELT_F32; }
+
+static bool vtOf(MlirValue v, VT *t) {
+  MlirType type = mlirValueGetType(v);
+  if (!mpcShapeOf(type, &t->s))
+    return false;
+  t->k = mpcEltKindOf(mlirShapedTypeGetElementType(type));
+  return t->k != MPC_ELT_OTHER;
+}
+
+static VT vtMake(const MpcShape *s, MpcEltKind k) {
+  VT t = {*s, k};
+  return t;
+}
+
+/* "tensor<4x8xf32>" or "memref<..>" into a rotating set of buffers. */
+static const char *shapedName(const char *kind, const VT *t) {
+  static char bufs[8][160];
+  static int which;
+  char *b = bufs[which++ & 7];
+  int n = snprintf(b, 160, "%s<", kind);
+  for (int i = 0; i < t->s.rank; ++i)
+    n += snprintf(b + n, 160 - n, "%lldx", (long long)t->s.dims[i]);
+  snprintf(b + n, 160 - n, "%s>", eltName(t->k));
+  return b;
+}
+static const char *tt(const VT *t) { return shapedName("tensor", t); }
+static const char *mt(const VT *t) { return shapedName("memref", t); }
+
+static void emit(Lower *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(Lower *L, const char *fmt, ...) {
+  char buf[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n >= (int)sizeof buf) {
+    char *big = malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    mpcStrAppend(L->out, big, (size_t)n);
+    free(big);
+    return;
+  }
+  mpcStrAppend(L->out, buf, (size_t)n);
+}
+
+/* A fresh SSA name "%vN" (returned in a rotating buffer). */
+static const char *fresh(Lower *L) {
+  static char bufs[32][24];
+  static int which;
+  char *b = bufs[which++ & 31];
+  snprintf(b, 24, "%%v%d", L->next++);
+  return b;
+}
+
+static void bindName(Lower *L, MlirValue v, int id, int arg) {
+  L->names = mpcGrowArray(L->names, &L->capNames, L->numNames + 1, sizeof *L->names);
+  L->names[L->numNames++] = (Named){v.ptr, id, arg};
+}
+
+/* Binds an op result to a "%vN" string produced by fresh(). */
+static void bindResult(Lower *L, MlirValue v, const char *name) { bindName(L, v, atoi(name + 2), -1); }
+
+static const char *nameOf(Lower *L, MlirValue v) {
+  static char bufs[16][24];
+  static int which;
+  for (size_t i = L->numNames; i-- > 0;)
+    if (L->names[i].ptr == v.ptr) {
+      char *b = bufs[which++ & 15];
+      if (L->names[i].id < 0)
+        snprintf(b, 24, "%%arg%d", L->names[i].arg);
+      else
+        snprintf(b, 24, "%%v%d", L->names[i].id);
+      return b;
+    }
+  return "%undefined";
+}
+
+/* Copies a rotating-buffer name so it survives later calls. */
+typedef struct {
+  char s[24];
+} Name;
+static Name keep(const char *n) {
+  Name r;
+  snprintf(r.s, sizeof r.s, "%s", n);
+  return r;
+}
+
+/*----------------------------------------------------------------------------
+ * Scalar code inside generic bodies (names %t0, %t1, ... local to a body)
+ *--------------------------------------------------------------------------*/
+
+typedef struct {
+  MpcStr text;
+  int next;
+} Body;
+
+static Name bodyOp(Body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static Name bodyOp(Body *b, const char *fmt, ...) {
+  Name r;
+  snprintf(r.s, sizeof r.s, "%%t%d", b->next++);
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  mpcStrAppendf(&b->text, "      %s = %s\n", r.s, buf);
+  return r;
+}
+
+static Name bodyConst(Body *b, double value, MpcEltKind k) {
+  char lit[64];
+  if (isinf(value))
+    snprintf(lit, sizeof lit, "%s", k == MPC_ELT_F64 ? (value < 0 ? "0xFFF0000000000000" : "0x7FF0000000000000")
+                                                      : (value < 0 ? "0xFF800000" : "0x7F800000"));
+  else
+    snprintf(lit, sizeof lit, "%.17e", value);
+  return bodyOp(b, "arith.constant %s : %s", lit, eltName(k));
+}
+
+/* Converts a float scalar between any two float types. */
+static Name bodyConvert(Body *b, Name x, MpcEltKind from, MpcEltKind to) {
+  if (from == to)
+    return x;
+  if ((from == MPC_ELT_F16 && to == MPC_ELT_BF16) || (from == MPC_ELT_BF16 && to == MPC_ELT_F16)) {
+    x = bodyOp(b, "arith.extf %s : %s to f32", x.s, eltName(from));
+    from = MPC_ELT_F32;
+  }
+  int wf = from == MPC_ELT_F64 ? 64 : from == MPC_ELT_F32 ? 32 : 16;
+  int wt = to == MPC_ELT_F64 ? 64 : to == MPC_ELT_F32 ? 32 : 16;
+  return bodyOp(b, "arith.%s %s : %s to %s", wt > wf ? "extf" : "truncf", x.s, eltName(from), eltName(to));
+}
+
+static Name bodyBin(Body *b, const char *op, Name x, Name y, MpcEltKind k) {
+  return bodyOp(b, "%s %s, %s : %s", op, x.s, y.s, eltName(k));
+}
+static Name bodyUn(Body *b, const char *op, Name x, MpcEltKind k) {
+  return bodyOp(b, "%s %s : %s", op, x.s, eltName(k));
+}
+
+/* Clamps an integer index into [0, limit) and makes it an index. */
+static Name bodyIndex(Body *b, Name id, MpcEltKind k, int64_t limit) {
+  Name zero = bodyOp(b, "arith.constant 0 : %s", eltName(k));
+  Name top = bodyOp(b, "arith.constant %lld : %s", (long long)(limit - 1), eltName(k));
+  Name lo = bodyOp(b, "arith.maxsi %s, %s : %s", id.s, zero.s, eltName(k));
+  Name hi = bodyOp(b, "arith.minsi %s, %s : %s", lo.s, top.s, eltName(k));
+  return bodyOp(b, "arith.index_cast %s : %s to index", hi.s, eltName(k));
+}
+
+/*----------------------------------------------------------------------------
+ * linalg.generic
+ *--------------------------------------------------------------------------*/
+
+#define MAX_INS 8
+
+typedef struct {
+  int loops;
+  char iters[MPC_MAX_RANK]; /* 'p' parallel, 'r' reduction */
+  int numIns;
+  Name ins[MAX_INS];
+  VT inTypes[MAX_INS];
+  int inMaps[MAX_INS][MPC_MAX_RANK]; /* loop dim per operand dim, -1 = constant 0 */
+  Name init;
+  VT outType;
+  int outMap[MPC_MAX_RANK];
+} Generic;
+
+static void mapText(MpcStr *s, int loops, const int *dims, int rank) {
+  mpcStrAppendf(s, "affine_map<(");
+  for (int i = 0; i < loops; ++i)
+    mpcStrAppendf(s, "%sd%d", i ? ", " : "", i);
+  mpcStrAppendf(s, ") -> (");
+  for (int i = 0; i < rank; ++i) {
+    if (dims[i] < 0)
+      mpcStrAppendf(s, "%s0", i ? ", " : "");
+    else
+      mpcStrAppendf(s, "%sd%d", i ? ", " : "", dims[i]);
+  }
+  mpcStrAppendf(s, ")>");
+}
+
+/* Emits the generic with `body` (which refers to %in0.. and %out and ends
+ * with the yielded value `result`); returns its SSA name. */
+static Name emitGeneric(Lower *L, const Generic *g, Body *body, Name result) {
+  Name r = keep(fresh(L));
+  MpcStr s = {0};
+  mpcStrAppendf(&s, "    %s = linalg.generic {indexing_maps = [", r.s);
+  for (int i = 0; i < g->numIns; ++i) {
+    mapText(&s, g->loops, g->inMaps[i], g->inTypes[i].s.rank);
+    mpcStrAppendf(&s, ", ");
+  }
+  mapText(&s, g->loops, g->outMap, g->outType.s.rank);
+  mpcStrAppendf(&s, "], iterator_types = [");
+  for (int i = 0; i < g->loops; ++i)
+    mpcStrAppendf(&s, "%s\"%s\"", i ? ", " : "", g->iters[i] == 'r' ? "reduction" : "parallel");
+  mpcStrAppendf(&s, "]}");
+  if (g->numIns) {
+    mpcStrAppendf(&s, " ins(");
+    for (int i = 0; i < g->numIns; ++i)
+      mpcStrAppendf(&s, "%s%s", i ? ", " : "", g->ins[i].s);
+    mpcStrAppendf(&s, " : ");
+    for (int i = 0; i < g->numIns; ++i)
+      mpcStrAppendf(&s, "%s%s", i ? ", " : "", tt(&g->inTypes[i]));
+    mpcStrAppendf(&s, ")");
+  }
+  mpcStrAppendf(&s, " outs(%s : %s) {\n    ^bb0(", g->init.s, tt(&g->outType));
+  for (int i = 0; i < g->numIns; ++i)
+    mpcStrAppendf(&s, "%%in%d: %s, ", i, eltName(g->inTypes[i].k));
+  mpcStrAppendf(&s, "%%out: %s):\n", eltName(g->outType.k));
+  mpcStrAppend(&s, body->text.data ? body->text.data : "", body->text.length);
+  mpcStrAppendf(&s, "      linalg.yield %s : %s\n    } -> %s\n", result.s, eltName(g->outType.k), tt(&g->outType));
+  mpcStrAppend(L->out, s.data, s.length);
+  mpcStrFree(&s);
+  mpcStrFree(&body->text);
+  return r;
+}
+
+static Name emitEmpty(Lower *L, const VT *t) {
+  Name r = keep(fresh(L));
+  emit(L, "    %s = tensor.empty() : %s\n", r.s, tt(t));
+  return r;
+}
+
+/* An initialised accumulator: tensor.empty filled with `value`. */
+static Name emitFilled(Lower *L, const VT *t, double value) {
+  Name e = emitEmpty(L, t);
+  Name c = keep(fresh(L));
+  char lit[64];
+  if (isinf(value))
+    snprintf(lit, sizeof lit, "%s", t->k == MPC_ELT_F64 ? "0xFFF0000000000000" : "0xFF800000");
+  else
+    snprintf(lit, sizeof lit, "%.17e", value);
+  emit(L, "    %s = arith.constant %s : %s\n", c.s, lit, eltName(t->k));
+  Name r = keep(fresh(L));
+  emit(L, "    %s = linalg.fill ins(%s : %s) outs(%s : %s) -> %s\n", r.s, c.s, eltName(t->k), e.s, tt(t), tt(t));
+  return r;
+}
+
+/* Operand map of a numpy-broadcast operand into a loop space of `out`. */
+static void broadcastMap(const MpcShape *in, const MpcShape *out, int *map) {
+  int lead = out->rank - in->rank;
+  for (int i = 0; i < in->rank; ++i)
+    map[i] = (in->dims[i] == 1 && out->dims[lead + i] != 1) ? -1 : lead + i;
+}
+
+static void identityMap(int rank, int *map) {
+  for (int i = 0; i < rank; ++i)
+    map[i] = i;
+}
+
+static void addInput(Generic *g, Name n, const VT *t, const int *map) {
+  g->ins[g->numIns] = n;
+  g->inTypes[g->numIns] = *t;
+  memcpy(g->inMaps[g->numIns], map, sizeof(int) * (size_t)t->s.rank);
+  g->numIns++;
+}
+
+static Name inArg(int i) {
+  Name n;
+  snprintf(n.s, sizeof n.s, "%%in%d", i);
+  return n;
+}
+
+/*----------------------------------------------------------------------------
+ * Elementwise ops
+ *--------------------------------------------------------------------------*/
+
+/* The scalar rule of an elementwise mpc op (operands in arithmetic type a). */
+static Name scalarRule(Body *b, const char *op, MlirOperation mop, const Name *x, MpcEltKind a) {
+  if (!strcmp(op, "add"))
+    return bodyBin(b, "arith.addf", x[0], x[1], a);
+  if (!strcmp(op, "sub"))
+    return bodyBin(b, "arith.subf", x[0], x[1], a);
+  if (!strcmp(op, "mul"))
+    return bodyBin(b, "arith.mulf", x[0], x[1], a);
+  if (!strcmp(op, "div"))
+    return bodyBin(b, "arith.divf", x[0], x[1], a);
+  if (!strcmp(op, "pow"))
+    return bodyBin(b, "math.powf", x[0], x[1], a);
+  if (!strcmp(op, "neg"))
+    return bodyUn(b, "arith.negf", x[0], a);
+  if (!strcmp(op, "relu"))
+    return bodyBin(b, "arith.maximumf", x[0], bodyConst(b, 0, a), a);
+  if (!strcmp(op, "tanh"))
+    return bodyUn(b, "math.tanh", x[0], a);
+  if (!strcmp(op, "erf"))
+    return bodyUn(b, "math.erf", x[0], a);
+  if (!strcmp(op, "exp"))
+    return bodyUn(b, "math.exp", x[0], a);
+  if (!strcmp(op, "log"))
+    return bodyUn(b, "math.log", x[0], a);
+  if (!strcmp(op, "sqrt"))
+    return bodyUn(b, "math.sqrt", x[0], a);
+  if (!strcmp(op, "rsqrt"))
+    return bodyUn(b, "math.rsqrt", x[0], a);
+  if (!strcmp(op, "reciprocal"))
+    return bodyBin(b, "arith.divf", bodyConst(b, 1, a), x[0], a);
+  if (!strcmp(op, "sigmoid")) {
+    Name e = bodyUn(b, "math.exp", bodyUn(b, "arith.negf", x[0], a), a);
+    return bodyBin(b, "arith.divf", bodyConst(b, 1, a), bodyBin(b, "arith.addf", bodyConst(b, 1, a), e, a), a);
+  }
+  if (!strcmp(op, "gelu")) {
+    MlirAttribute approx = mlirOperationGetAttributeByName(mop, mlirStringRefCreateFromCString("approximate"));
+    bool tanhApprox = mlirAttributeIsAString(approx) && !strncmp(mlirStringAttrGetValue(approx).data, "tanh", 4);
+    Name inner;
+    if (tanhApprox) { /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+      Name x3 = bodyBin(b, "arith.mulf", bodyBin(b, "arith.mulf", x[0], x[0], a), x[0], a);
+      Name t = bodyBin(b, "arith.addf", x[0], bodyBin(b, "arith.mulf", bodyConst(b, 0.044715, a), x3, a), a);
+      inner = bodyUn(b, "math.tanh", bodyBin(b, "arith.mulf", bodyConst(b, 0.7978845608028654, a), t, a), a);
+    } else { /* 0.5 x (1 + erf(x / sqrt(2))) */
+      inner = bodyUn(b, "math.erf", bodyBin(b, "arith.mulf", x[0], bodyConst(b, 0.7071067811865476, a), a), a);
+    }
+    Name h = bodyBin(b, "arith.mulf", bodyConst(b, 0.5, a), x[0], a);
+    return bodyBin(b, "arith.mulf", h, bodyBin(b, "arith.addf", bodyConst(b, 1, a), inner, a), a);
+  }
+  return (Name){"%unknown"};
+}
+
+/* Any elementwise op with numpy broadcasting, including casts (op "cast"),
+ * broadcast_to ("copy") and where. */
+static Name lowerElementwise(Lower *L, const char *op, MlirOperation mop, int numIn, const Name *ins,
+                             const VT *inTypes, const VT *outType) {
+  Generic g = {.loops = outType->s.rank, .outType = *outType};
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'p';
+  int map[MPC_MAX_RANK];
+  for (int i = 0; i < numIn; ++i) {
+    broadcastMap(&inTypes[i].s, &outType->s, map);
+    addInput(&g, ins[i], &inTypes[i], map);
+  }
+  identityMap(g.loops, g.outMap);
+  g.init = emitEmpty(L, outType);
+  Body b = {0};
+  MpcEltKind a = arithOf(outType->k);
+  Name result;
+  if (!strcmp(op, "cast") || !strcmp(op, "copy")) {
+    result = bodyConvert(&b, inArg(0), inTypes[0].k, outType->k);
+  } else if (!strcmp(op, "where")) {
+    Name x = bodyConvert(&b, inArg(1), inTypes[1].k, outType->k);
+    Name y = bodyConvert(&b, inArg(2), inTypes[2].k, outType->k);
+    result = bodyOp(&b, "arith.select %%in0, %s, %s : %s", x.s, y.s, eltName(outType->k));
+  } else {
+    Name x[MAX_INS];
+    for (int i = 0; i < numIn; ++i)
+      x[i] = bodyConvert(&b, inArg(i), inTypes[i].k, a);
+    result = bodyConvert(&b, scalarRule(&b, op, mop, x, a), a, outType->k);
+  }
+  return emitGeneric(L, &g, &b, result);
+}
+
+/* Converts a whole tensor to element type k (no-op when it already is). */
+static Name convertTensor(Lower *L, Name x, const VT *t, MpcEltKind k) {
+  if (t->k == k)
+    return x;
+  VT out = vtMake(&t->s, k);
+  return lowerElementwise(L, "cast", (MlirOperation){NULL}, 1, &x, t, &out);
+}
+
+/*----------------------------------------------------------------------------
+ * Shapes: reshape, keepdim, slice, concat, transpose
+ *--------------------------------------------------------------------------*/
+
+/* Reassociation that groups each dim of a tensor of rank `rank` whose
+ * `unit[i]` is set with a neighbouring kept dim; "[]" when none is kept. */
+static void reassocText(char *buf, size_t size, int rank, const bool *unit) {
+  int kept = 0;
+  for (int i = 0; i < rank; ++i)
+    kept += !unit[i];
+  int n = snprintf(buf, size, "[");
+  if (kept) {
+    int seen = 0;
+    bool open = false;
+    for (int i = 0; i < rank; ++i) {
+      if (!open) {
+        n += snprintf(buf + n, size - (size_t)n, "%s[", seen ? ", " : "");
+        open = true;
+      } else {
+        n += snprintf(buf + n, size - (size_t)n, ", ");
+      }
+      n += snprintf(buf + n, size - (size_t)n, "%d", i);
+      if (!unit[i])
+        ++seen;
+      /* Close the group after a kept dim unless only unit dims follow and
+       * this is the last kept dim (they join this group). */
+      if (!unit[i] && seen < kept) {
+        n += snprintf(buf + n, size - (size_t)n, "]");
+        open = false;
+      }
+    }
+    if (open)
+      n += snprintf(buf + n, size - (size_t)n, "]");
+  }
+  snprintf(buf + n, size - (size_t)n, "]");
+}
+
+static void shapeList(char *buf, size_t size, const MpcShape *s) {
+  int n = snprintf(buf, size, "[");
+  for (int i = 0; i < s->rank; ++i)
+    n += snprintf(buf + n, size - (size_t)n, "%s%lld", i ? ", " : "", (long long)s->dims[i]);
+  snprintf(buf + n, size - (size_t)n, "]");
+}
+
+/* Collapses `x` to `to`, which is `x` without some unit dims. */
+static Name collapseUnits(Lower *L, Name x, const VT *t, const bool *unit, const VT *to) {
+  char re[256];
+  reassocText(re, sizeof re, t->s.rank, unit);
+  Name r = keep(fresh(L));
+  emit(L, "    %s = tensor.collapse_shape %s %s : %s into %s\n", r.s, x.s, re, tt(t), tt(to));
+  return r;
+}
+
+/* Expands `x` to `to`, which is `x` with unit dims (`unit`) inserted. */
+static Name expandUnits(Lower *L, Name x, const VT *t, const bool *unit, const VT *to) {
+  char re[256], shape[256];
+  reassocText(re, sizeof re, to->s.rank, unit);
+  shapeList(shape, sizeof shape, &to->s);
+  Name r = keep(fresh(L));
+  emit(L, "    %s = tensor.expand_shape %s %s output_shape %s : %s into %s\n", r.s, x.s, re, shape, tt(t), tt(to));
+  return r;
+}
+
+static Name lowerReshape(Lower *L, Name x, const VT *t, const VT *to) {
+  if (mpcShapeEqual(&t->s, &to->s))
+    return x;
+  bool unit[MPC_MAX_RANK];
+  VT flat = *t;
+  flat.s.rank = 1;
+  flat.s.dims[0] = mpcShapeNumElements(&t->s);
+  Name mid = x;
+  if (t->s.rank == 0) {
+    for (int i = 0; i < to->s.rank; ++i)
+      unit[i] = true;
+    return expandUnits(L, x, t, unit, to);
+  }
+  if (to->s.rank == 0) {
+    for (int i = 0; i < t->s.rank; ++i)
+      unit[i] = true;
+    return collapseUnits(L, x, t, unit, to);
+  }
+  if (t->s.rank > 1) {
+    char re[256];
+    int n = snprintf(re, sizeof re, "[[");
+    for (int i = 0; i < t->s.rank; ++i)
+      n += snprintf(re + n, sizeof re - (size_t)n, "%s%d", i ? ", " : "", i);
+    snprintf(re + n, sizeof re - (size_t)n, "]]");
+    mid = keep(fresh(L));
+    emit(L, "    %s = tensor.collapse_shape %s %s : %s into %s\n", mid.s, x.s, re, tt(t), tt(&flat));
+  }
+  if (to->s.rank == 1)
+    return mid;
+  char re[256], shape[256];
+  int n = snprintf(re, sizeof re, "[[");
+  for (int i = 0; i < to->s.rank; ++i)
+    n += snprintf(re + n, sizeof re - (size_t)n, "%s%d", i ? ", " : "", i);
+  snprintf(re + n, sizeof re - (size_t)n, "]]");
+  shapeList(shape, sizeof shape, &to->s);
+  Name r = keep(fresh(L));
+  emit(L, "    %s = tensor.expand_shape %s %s output_shape %s : %s into %s\n", r.s, mid.s, re, shape, tt(&flat),
+       tt(to));
+  return r;
+}
+
+static int64_t intsAttr(MlirOperation op, const char *name, int64_t *out, int max) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsADenseI64Array(a))
+    return 0;
+  int64_t n = mlirDenseArrayGetNumElements(a);
+  for (int64_t i = 0; i < n && i < max; ++i)
+    out[i] = mlirDenseI64ArrayGetElement(a, i);
+  return n;
+}
+
+static int64_t intAttr(MlirOperation op, const char *name) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
+  return mlirAttributeIsAInteger(a) ? mlirIntegerAttrGetValueInt(a) : 0;
+}
+
+static bool strAttrIs(MlirOperation op, const char *name, const char *value) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
+  if (!mlirAttributeIsAString(a))
+    return false;
+  MlirStringRef s = mlirStringAttrGetValue(a);
+  return s.length == strlen(value) && !memcmp(s.data, value, s.length);
+}
+
+static bool boolAttr(MlirOperation op, const char *name) {
+  MlirAttribute a = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
+  return mlirAttributeIsABool(a) && mlirBoolAttrGetValue(a);
+}
+
+static void listText(char *buf, size_t size, const int64_t *v, int n) {
+  int k = snprintf(buf, size, "[");
+  for (int i = 0; i < n; ++i)
+    k += snprintf(buf + k, size - (size_t)k, "%s%lld", i ? ", " : "", (long long)v[i]);
+  snprintf(buf + k, size - (size_t)k, "]");
+}
+
+static Name lowerSlice(Lower *L, MlirOperation op, Name x, const VT *t, const VT *to) {
+  int64_t starts[MPC_MAX_RANK] = {0}, ones[MPC_MAX_RANK];
+  intsAttr(op, "starts", starts, MPC_MAX_RANK);
+  for (int i = 0; i < MPC_MAX_RANK; ++i)
+    ones[i] = 1;
+  char st[256], sz[256], on[256];
+  listText(st, sizeof st, starts, t->s.rank);
+  listText(sz, sizeof sz, to->s.dims, to->s.rank);
+  listText(on, sizeof on, ones, t->s.rank);
+  Name r = keep(fresh(L));
+  emit(L, "    %s = tensor.extract_slice %s%s %s %s : %s to %s\n", r.s, x.s, st, sz, on, tt(t), tt(to));
+  return r;
+}
+
+static Name lowerConcat(Lower *L, MlirOperation op, const VT *to) {
+  int64_t axis = intAttr(op, "axis");
+  Name acc = emitEmpty(L, to);
+  int64_t offset = 0;
+  intptr_t n = mlirOperationGetNumOperands(op);
+  for (intptr_t i = 0; i < n; ++i) {
+    MlirValue v = mlirOperationGetOperand(op, i);
+    VT t;
+    vtOf(v, &t);
+    Name x = convertTensor(L, keep(nameOf(L, v)), &t, to->k);
+    int64_t offs[MPC_MAX_RANK] = {0}, ones[MPC_MAX_RANK];
+    for (int d = 0; d < MPC_MAX_RANK; ++d)
+      ones[d] = 1;
+    offs[axis] = offset;
+    offset += t.s.dims[axis];
+    char of[256], sz[256], on[256];
+    listText(of, sizeof of, offs, to->s.rank);
+    listText(sz, sizeof sz, t.s.dims, t.s.rank);
+    listText(on, sizeof on, ones, to->s.rank);
+    VT tk = vtMake(&t.s, to->k);
+    Name r = keep(fresh(L));
+    emit(L, "    %s = tensor.insert_slice %s into %s%s %s %s : %s into %s\n", r.s, x.s, acc.s, of, sz, on, tt(&tk),
+         tt(to));
+    acc = r;
+  }
+  return acc;
+}
+
+static Name lowerTranspose(Lower *L, MlirOperation op, Name x, const VT *t, const VT *to) {
+  int64_t perm[MPC_MAX_RANK];
+  intsAttr(op, "perm", perm, MPC_MAX_RANK);
+  Generic g = {.loops = to->s.rank, .outType = *to};
+  int map[MPC_MAX_RANK];
+  for (int j = 0; j < to->s.rank; ++j) {
+    g.iters[j] = 'p';
+    map[perm[j]] = j; /* out[j] = in[perm[j]] */
+  }
+  addInput(&g, x, t, map);
+  identityMap(g.loops, g.outMap);
+  g.init = emitEmpty(L, to);
+  Body b = {0};
+  return emitGeneric(L, &g, &b, bodyConvert(&b, inArg(0), t->k, to->k));
+}
+
+/*----------------------------------------------------------------------------
+ * Reductions, normalisations and losses
+ *--------------------------------------------------------------------------*/
+
+/* The shape of `t` without the dims in `reduced`. */
+static MpcShape dropDims(const MpcShape *s, const bool *reduced) {
+  MpcShape r = {0};
+  for (int i = 0; i < s->rank; ++i)
+    if (!reduced[i])
+      r.dims[r.rank++] = s->dims[i];
+  return r;
+}
+
+/* Map of a reduced operand: the loop dims that are not reduced. */
+static void reducedMap(int rank, const bool *reduced, int *map) {
+  int n = 0;
+  for (int i = 0; i < rank; ++i)
+    if (!reduced[i])
+      map[n++] = i;
+}
+
+typedef enum { RED_SUM, RED_MAX, RED_SUMEXP, RED_SUMSQDIFF } RedKind;
+
+/* Reduces x over `reduced` dims into an accumulator of arithmetic type a.
+ * RED_SUMEXP sums exp(x - m) and RED_SUMSQDIFF sums (x - m)^2, where m is
+ * `center`, an already reduced tensor. */
+static Name reduceInto(Lower *L, RedKind kind, Name x, const VT *t, const bool *reduced, MpcEltKind a,
+                       const Name *center) {
+  VT acc = vtMake(&(MpcShape){0}, a);
+  acc.s = dropDims(&t->s, reduced);
+  Generic g = {.loops = t->s.rank, .outType = acc};
+  int map[MPC_MAX_RANK];
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = reduced[i] ? 'r' : 'p';
+  identityMap(g.loops, map);
+  addInput(&g, x, t, map);
+  reducedMap(t->s.rank, reduced, g.outMap);
+  if (center)
+    addInput(&g, *center, &acc, g.outMap);
+  g.init = emitFilled(L, &acc, kind == RED_MAX ? -INFINITY : 0.0);
+  Body b = {0};
+  Name v = bodyConvert(&b, inArg(0), t->k, a);
+  Name out = {"%out"};
+  Name r;
+  switch (kind) {
+  case RED_MAX:
+    r = bodyBin(&b, "arith.maximumf", v, out, a);
+    break;
+  case RED_SUM:
+    r = bodyBin(&b, "arith.addf", v, out, a);
+    break;
+  case RED_SUMEXP:
+    r = bodyBin(&b, "arith.addf", bodyUn(&b, "math.exp", bodyBin(&b, "arith.subf", v, inArg(1), a), a), out, a);
+    break;
+  default: {
+    Name d = bodyBin(&b, "arith.subf", v, inArg(1), a);
+    r = bodyBin(&b, "arith.addf", bodyBin(&b, "arith.mulf", d, d, a), out, a);
+  }
+  }
+  return emitGeneric(L, &g, &b, r);
+}
+
+/* y = acc * scale, converted to k. */
+static Name scaleConvert(Lower *L, Name acc, const VT *accT, double scale, MpcEltKind k) {
+  if (scale == 1.0 && accT->k == k)
+    return acc;
+  VT out = vtMake(&accT->s, k);
+  Generic g = {.loops = accT->s.rank, .outType = out};
+  int map[MPC_MAX_RANK];
+  identityMap(g.loops, map);
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'p';
+  addInput(&g, acc, accT, map);
+  identityMap(g.loops, g.outMap);
+  g.init = emitEmpty(L, &out);
+  Body b = {0};
+  Name v = inArg(0);
+  if (scale != 1.0)
+    v = bodyBin(&b, "arith.mulf", v, bodyConst(&b, scale, accT->k), accT->k);
+  return emitGeneric(L, &g, &b, bodyConvert(&b, v, accT->k, k));
+}
+
+static Name lowerReduce(Lower *L, MlirOperation op, const char *name, Name x, const VT *t, const VT *to) {
+  int64_t axes[MPC_MAX_RANK];
+  int n = (int)intsAttr(op, "axes", axes, MPC_MAX_RANK);
+  bool reduced[MPC_MAX_RANK] = {0};
+  int64_t count = 1;
+  for (int i = 0; i < n; ++i)
+    if (axes[i] >= 0 && axes[i] < t->s.rank && !reduced[axes[i]]) {
+      reduced[axes[i]] = true;
+      count *= t->s.dims[axes[i]];
+    }
+  MpcEltKind a = arithOf(to->k);
+  Name acc = reduceInto(L, !strcmp(name, "reduce_max") ? RED_MAX : RED_SUM, x, t, reduced, a, NULL);
+  VT accT = vtMake(&(MpcShape){0}, a);
+  accT.s = dropDims(&t->s, reduced);
+  Name r = scaleConvert(L, acc, &accT, !strcmp(name, "reduce_mean") ? 1.0 / (double)count : 1.0, to->k);
+  if (boolAttr(op, "keepdim")) {
+    VT flat = vtMake(&accT.s, to->k);
+    return expandUnits(L, r, &flat, reduced, to);
+  }
+  return r;
+}
+
+static Name lowerSoftmax(Lower *L, bool logSoftmax, int64_t axis, Name x, const VT *t, const VT *to) {
+  bool reduced[MPC_MAX_RANK] = {0};
+  reduced[axis] = true;
+  MpcEltKind a = arithOf(to->k);
+  Name m = reduceInto(L, RED_MAX, x, t, reduced, a, NULL);
+  Name s = reduceInto(L, RED_SUMEXP, x, t, reduced, a, &m);
+  VT redT = vtMake(&(MpcShape){0}, a);
+  redT.s = dropDims(&t->s, reduced);
+  Generic g = {.loops = t->s.rank, .outType = *to};
+  int map[MPC_MAX_RANK], rmap[MPC_MAX_RANK];
+  identityMap(g.loops, map);
+  reducedMap(t->s.rank, reduced, rmap);
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'p';
+  addInput(&g, x, t, map);
+  addInput(&g, m, &redT, rmap);
+  addInput(&g, s, &redT, rmap);
+  identityMap(g.loops, g.outMap);
+  g.init = emitEmpty(L, to);
+  Body b = {0};
+  Name d = bodyBin(&b, "arith.subf", bodyConvert(&b, inArg(0), t->k, a), inArg(1), a);
+  Name r = logSoftmax ? bodyBin(&b, "arith.subf", d, bodyUn(&b, "math.log", inArg(2), a), a)
+                      : bodyBin(&b, "arith.divf", bodyUn(&b, "math.exp", d, a), inArg(2), a);
+  return emitGeneric(L, &g, &b, bodyConvert(&b, r, a, to->k));
+}
+
+static Name lowerLayerNorm(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
+  const VT *t = &inT[0];
+  bool reduced[MPC_MAX_RANK] = {0};
+  reduced[t->s.rank - 1] = true;
+  int64_t d = t->s.dims[t->s.rank - 1];
+  MpcEltKind a = arithOf(to->k);
+  VT redT = vtMake(&(MpcShape){0}, a);
+  redT.s = dropDims(&t->s, reduced);
+  Name sum = reduceInto(L, RED_SUM, in[0], t, reduced, a, NULL);
+  Name mean = scaleConvert(L, sum, &redT, 1.0 / (double)d, a);
+  Name sq = reduceInto(L, RED_SUMSQDIFF, in[0], t, reduced, a, &mean);
+  Generic g = {.loops = t->s.rank, .outType = *to};
+  int map[MPC_MAX_RANK], rmap[MPC_MAX_RANK], last[1] = {t->s.rank - 1};
+  identityMap(g.loops, map);
+  reducedMap(t->s.rank, reduced, rmap);
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'p';
+  addInput(&g, in[0], t, map);
+  addInput(&g, mean, &redT, rmap);
+  addInput(&g, sq, &redT, rmap);
+  addInput(&g, in[1], &inT[1], last);
+  addInput(&g, in[2], &inT[2], last);
+  identityMap(g.loops, g.outMap);
+  g.init = emitEmpty(L, to);
+  MlirAttribute epsAttr = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("eps"));
+  double eps = mlirAttributeIsAFloat(epsAttr) ? mlirFloatAttrGetValueDouble(epsAttr) : 1e-5;
+  Body b = {0};
+  Name var = bodyBin(&b, "arith.mulf", inArg(2), bodyConst(&b, 1.0 / (double)d, a), a);
+  Name inv = bodyUn(&b, "math.rsqrt", bodyBin(&b, "arith.addf", var, bodyConst(&b, eps, a), a), a);
+  Name xm = bodyBin(&b, "arith.subf", bodyConvert(&b, inArg(0), t->k, a), inArg(1), a);
+  Name y = bodyBin(&b, "arith.mulf", bodyBin(&b, "arith.mulf", xm, inv, a), bodyConvert(&b, inArg(3), inT[1].k, a), a);
+  y = bodyBin(&b, "arith.addf", y, bodyConvert(&b, inArg(4), inT[2].k, a), a);
+  return emitGeneric(L, &g, &b, bodyConvert(&b, y, a, to->k));
+}
+
+static Name lowerCrossEntropy(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
+  const VT *t = &inT[0];
+  bool reduced[MPC_MAX_RANK] = {false, true};
+  MpcEltKind a = arithOf(to->k);
+  Name m = reduceInto(L, RED_MAX, in[0], t, reduced, a, NULL);
+  Name s = reduceInto(L, RED_SUMEXP, in[0], t, reduced, a, &m);
+  VT redT = vtMake(&(MpcShape){1, {t->s.dims[0]}}, a);
+  VT accT = vtMake(&(MpcShape){0}, a);
+  Generic g = {.loops = 1, .iters = {'r'}, .outType = accT};
+  int map[1] = {0};
+  addInput(&g, m, &redT, map);
+  addInput(&g, s, &redT, map);
+  addInput(&g, in[1], &inT[1], map);
+  g.init = emitFilled(L, &accT, 0.0);
+  Body b = {0};
+  Name label = bodyIndex(&b, inArg(2), inT[1].k, t->s.dims[1]);
+  Name row = bodyOp(&b, "linalg.index 0 : index");
+  Name logit = bodyOp(&b, "tensor.extract %s[%s, %s] : %s", in[0].s, row.s, label.s, tt(t));
+  Name lse = bodyBin(&b, "arith.addf", inArg(0), bodyUn(&b, "math.log", inArg(1), a), a);
+  Name loss = bodyBin(&b, "arith.subf", lse, bodyConvert(&b, logit, t->k, a), a);
+  Name sum = emitGeneric(L, &g, &b, bodyBin(&b, "arith.addf", loss, (Name){"%out"}, a));
+  double scale = strAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)t->s.dims[0];
+  return scaleConvert(L, sum, &accT, scale, to->k);
+}
+
+static Name lowerMse(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
+  MpcShape out;
+  int bad;
+  mpcShapeBroadcast(&inT[0].s, &inT[1].s, &out, &bad);
+  MpcEltKind a = arithOf(to->k);
+  VT accT = vtMake(&(MpcShape){0}, a);
+  Generic g = {.loops = out.rank, .outType = accT};
+  int map[MPC_MAX_RANK];
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'r';
+  for (int i = 0; i < 2; ++i) {
+    broadcastMap(&inT[i].s, &out, map);
+    addInput(&g, in[i], &inT[i], map);
+  }
+  g.init = emitFilled(L, &accT, 0.0);
+  Body b = {0};
+  Name d = bodyBin(&b, "arith.subf", bodyConvert(&b, inArg(0), inT[0].k, a), bodyConvert(&b, inArg(1), inT[1].k, a), a);
+  Name sum = emitGeneric(L, &g, &b, bodyBin(&b, "arith.addf", bodyBin(&b, "arith.mulf", d, d, a), (Name){"%out"}, a));
+  double scale = strAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)mpcShapeNumElements(&out);
+  return scaleConvert(L, sum, &accT, scale, to->k);
+}
+
+static Name lowerEmbedding(Lower *L, const Name *in, const VT *inT, const VT *to) {
+  Generic g = {.loops = to->s.rank, .outType = *to};
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'p';
+  int map[MPC_MAX_RANK];
+  identityMap(inT[1].s.rank, map);
+  addInput(&g, in[1], &inT[1], map);
+  identityMap(g.loops, g.outMap);
+  g.init = emitEmpty(L, to);
+  Body b = {0};
+  Name row = bodyIndex(&b, inArg(0), inT[1].k, inT[0].s.dims[0]);
+  Name col = bodyOp(&b, "linalg.index %d : index", to->s.rank - 1);
+  Name v = bodyOp(&b, "tensor.extract %s[%s, %s] : %s", in[0].s, row.s, col.s, tt(&inT[0]));
+  return emitGeneric(L, &g, &b, bodyConvert(&b, v, inT[0].k, to->k));
+}
+
+/*----------------------------------------------------------------------------
+ * Runtime kernel calls
+ *--------------------------------------------------------------------------*/
+
+/* The address of a tensor's data as an i64 (a read-only identity-layout
+ * buffer of it). */
+static Name dataPointer(Lower *L, Name x, const VT *t) {
+  Name m = keep(fresh(L)), p = keep(fresh(L)), i = keep(fresh(L));
+  emit(L, "    %s = bufferization.to_buffer %s read_only : %s to %s\n", m.s, x.s, tt(t), mt(t));
+  emit(L, "    %s = memref.extract_aligned_pointer_as_index %s : %s -> index\n", p.s, m.s, mt(t));
+  emit(L, "    %s = arith.index_cast %s : index to i64\n", i.s, p.s);
+  return i;
+}
+
+/* A call `kernel(meta, out, in0, in1, in2)`; absent inputs pass 0. The
+ * call sits in a private helper function on tensors, called where the op
+ * was: one-shot bufferization then sees the inputs read at the call (the
+ * kernel reads them through raw pointers, which it cannot see) and never
+ * reuses their buffers before it. Returns the result tensor. */
+static Name kernelCall(Lower *L, const char *kernel, const int64_t *meta, int numMeta, const VT *out, int numIn,
+                       const Name *ins, const VT *inTypes) {
+  int helper = L->numHelpers++;
+  MpcStr *caller = L->out;
+  L->out = &L->helpers;
+  emit(L, "  func.func private @__mpc_kernel_call_%d(", helper);
+  for (int i = 0; i < numIn; ++i)
+    emit(L, "%s%%arg%d: %s", i ? ", " : "", i, tt(&inTypes[i]));
+  emit(L, ") -> %s {\n", tt(out));
+  char list[1024];
+  listText(list, sizeof list, meta, numMeta);
+  Name metaT = keep(fresh(L));
+  emit(L, "    %s = arith.constant dense<%s> : tensor<%dxi64>\n", metaT.s, list, numMeta);
+  VT metaVT = vtMake(&(MpcShape){1, {numMeta}}, MPC_ELT_I64);
+  Name ptrs[4];
+  ptrs[0] = dataPointer(L, metaT, &metaVT);
+  for (int i = 0; i < numIn; ++i) {
+    char arg[16];
+    snprintf(arg, sizeof arg, "%%arg%d", i);
+    ptrs[1 + i] = dataPointer(L, keep(arg), &inTypes[i]);
+  }
+  Name zero = keep(fresh(L));
+  emit(L, "    %s = arith.constant 0 : i64\n", zero.s);
+  for (int i = numIn; i < 3; ++i)
+    ptrs[1 + i] = zero;
+  Name buf = keep(fresh(L)), p = keep(fresh(L)), pi = keep(fresh(L));
+  emit(L, "    %s = memref.alloc() {alignment = 64 : i64} : %s\n", buf.s, mt(out));
+  emit(L, "    %s = memref.extract_aligned_pointer_as_index %s : %s -> index\n", p.s, buf.s, mt(out));
+  emit(L, "    %s = arith.index_cast %s : index to i64\n", pi.s, p.s);
+  emit(L, "    func.call @%s(%s, %s, %s, %s, %s) : (i64, i64, i64, i64, i64) -> ()\n", kernel, ptrs[0].s, pi.s,
+       ptrs[1].s, ptrs[2].s, ptrs[3].s);
+  Name t = keep(fresh(L));
+  emit(L, "    %s = bufferization.to_tensor %s restrict writable : %s to %s\n", t.s, buf.s, mt(out), tt(out));
+  emit(L, "    return %s : %s\n  }\n", t.s, tt(out));
+  L->out = caller;
+  Name r = keep(fresh(L));
+  emit(L, "    %s = func.call @__mpc_kernel_call_%d(", r.s, helper);
+  for (int i = 0; i < numIn; ++i)
+    emit(L, "%s%s", i ? ", " : "", ins[i].s);
+  emit(L, ") : (");
+  for (int i = 0; i < numIn; ++i)
+    emit(L, "%s%s", i ? ", " : "", tt(&inTypes[i]));
+  emit(L, ") -> %s\n", tt(out));
+  return r;
+}
+
+static bool isMatrixOp(MlirOperation op) {
+  return mpcOpIsNamed(op, "mpc.linear") || mpcOpIsNamed(op, "mpc.matmul") || mpcOpIsNamed(op, "mpc.conv2d");
+}
+
+/* A cast whose users are all matrix ops, and whose rounding the kernels
+ * reproduce while packing, is fused into them. */
+static bool castFuses(MlirOperation cast) {
+  if (!mpcIsCast(cast))
+    return false;
+  VT from, to;
+  if (!vtOf(mlirOperationGetOperand(cast, 0), &from) || !vtOf(mlirOperationGetResult(cast, 0), &to))
+    return false;
+  if (from.k == MPC_ELT_F64 || to.k == MPC_ELT_F64)
+    return false;
+  if (mpcOpIsNamed(cast, "arith.truncf") && to.k != MPC_ELT_BF16)
+    return false;
+  MlirOpOperand use = mlirValueGetFirstUse(mlirOperationGetResult(cast, 0));
+  if (mlirOpOperandIsNull(use))
+    return false;
+  for (; !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
+    MlirOperation user = mlirOpOperandGetOwner(use);
+    if (!isMatrixOp(user))
+      return false;
+  }
+  return true;
+}
+
+static bool isSkipped(Lower *L, MlirOperation op) {
+  for (size_t i = 0; i < L->numSkipped; ++i)
+    if (L->skipped[i].ptr == op.ptr)
+      return true;
+  return false;
+}
+
+/* An operand of a matrix op, looking through a fused cast: its name and
+ * type, and the type it is computed in (the cast's result type). */
+static void matrixOperand(Lower *L, MlirValue v, Name *name, VT *t, MpcEltKind *computed) {
+  VT castT;
+  vtOf(v, &castT);
+  *computed = castT.k;
+  if (mlirValueIsAOpResult(v) && isSkipped(L, mlirOpResultGetOwner(v)))
+    v = mlirOperationGetOperand(mlirOpResultGetOwner(v), 0);
+  *name = keep(nameOf(L, v));
+  vtOf(v, t);
+}
+
+/* The runtime computes products in bf16 when the op's operands are bf16,
+ * else in f32 (f64 when anything is f64). */
+static int64_t computeCode(MpcEltKind a, MpcEltKind b, MpcEltKind out) {
+  if (a == MPC_ELT_F64 || b == MPC_ELT_F64 || out == MPC_ELT_F64)
+    return MPCRT_F64;
+  return a == MPC_ELT_BF16 && b == MPC_ELT_BF16 ? MPCRT_BF16 : MPCRT_F32;
+}
+
+static Name lowerMatmul(Lower *L, MlirOperation op, bool linear, const VT *to) {
+  Name in[3];
+  VT inT[3];
+  MpcEltKind comp[3];
+  int n = (int)mlirOperationGetNumOperands(op);
+  for (int i = 0; i < n; ++i)
+    matrixOperand(L, mlirOperationGetOperand(op, i), &in[i], &inT[i], &comp[i]);
+  /* meta: aType bType cType biasType batch M N K transB compute */
+  int64_t meta[10];
+  const VT *a = &inT[0], *b = &inT[1];
+  int64_t K = a->s.dims[a->s.rank - 1];
+  int64_t batch = 1, M, N;
+  if (linear) {
+    N = b->s.dims[0];
+    M = mpcShapeNumElements(&a->s) / (K ? K : 1);
+  } else {
+    M = a->s.dims[a->s.rank - 2];
+    N = b->s.dims[b->s.rank - 1];
+    for (int i = 0; i < a->s.rank - 2; ++i)
+      batch *= a->s.dims[i];
+  }
+  meta[0] = dtypeCode(a->k);
+  meta[1] = dtypeCode(b->k);
+  meta[2] = dtypeCode(to->k);
+  meta[3] = n > 2 ? dtypeCode(inT[2].k) : -1;
+  meta[4] = batch;
+  meta[5] = M;
+  meta[6] = N;
+  meta[7] = K;
+  meta[8] = linear;
+  meta[9] = computeCode(comp[0], comp[1], to->k);
+  L->needMatmul = true;
+  return kernelCall(L, "mpcrt_kernel_matmul", meta, 10, to, n, in, inT);
+}
+
+static Name lowerConv2d(Lower *L, MlirOperation op, const VT *to) {
+  Name in[3];
+  VT inT[3];
+  MpcEltKind comp[3];
+  int n = (int)mlirOperationGetNumOperands(op);
+  for (int i = 0; i < n; ++i)
+    matrixOperand(L, mlirOperationGetOperand(op, i), &in[i], &inT[i], &comp[i]);
+  int64_t strides[2] = {1, 1}, pad[4] = {0}, dil[2] = {1, 1};
+  intsAttr(op, "strides", strides, 2);
+  intsAttr(op, "padding", pad, 4);
+  intsAttr(op, "dilations", dil, 2);
+  const MpcShape *x = &inT[0].s, *w = &inT[1].s;
+  int64_t meta[21] = {dtypeCode(inT[0].k), dtypeCode(inT[1].k), dtypeCode(to->k), n > 2 ? dtypeCode(inT[2].k) : -1,
+                      x->dims[0], x->dims[1], x->dims[2], x->dims[3], w->dims[0], w->dims[2], w->dims[3],
+                      to->s.dims[2], to->s.dims[3], strides[0], strides[1], pad[0], pad[1], dil[0], dil[1],
+                      intAttr(op, "groups"), computeCode(comp[0], comp[1], to->k)};
+  L->needConv = true;
+  return kernelCall(L, "mpcrt_kernel_conv2d", meta, 21, to, n, in, inT);
+}
+
+static Name lowerPool(Lower *L, MlirOperation op, bool isMax, Name x, const VT *t, const VT *to) {
+  int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, pad[4] = {0};
+  intsAttr(op, "kernel", kernel, 2);
+  intsAttr(op, "strides", strides, 2);
+  intsAttr(op, "padding", pad, 4);
+  int64_t meta[15] = {dtypeCode(t->k), dtypeCode(to->k), isMax, t->s.dims[0], t->s.dims[1], t->s.dims[2],
+                      t->s.dims[3], to->s.dims[2], to->s.dims[3], kernel[0], kernel[1], strides[0], strides[1],
+                      pad[0], pad[1]};
+  L->needPool = true;
+  return kernelCall(L, "mpcrt_kernel_pool2d", meta, 15, to, 1, &x, t);
+}
+
+static Name lowerScatterAdd(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
+  /* meta: xType idxType updType outType rank axis xdims[rank] idxdims[rank] */
+  int64_t meta[6 + 2 * MPC_MAX_RANK];
+  int r = inT[0].s.rank;
+  meta[0] = dtypeCode(inT[0].k);
+  meta[1] = dtypeCode(inT[1].k);
+  meta[2] = dtypeCode(inT[2].k);
+  meta[3] = dtypeCode(to->k);
+  meta[4] = r;
+  meta[5] = intAttr(op, "axis");
+  for (int i = 0; i < r; ++i) {
+    meta[6 + i] = inT[0].s.dims[i];
+    meta[6 + r + i] = inT[1].s.dims[i];
+  }
+  L->needScatter = true;
+  return kernelCall(L, "mpcrt_kernel_scatter_add", meta, 6 + 2 * r, to, 3, in, inT);
+}
+
+/*----------------------------------------------------------------------------
+ * Driver
+ *--------------------------------------------------------------------------*/
+
+static bool fail(Lower *L, MlirOperation op, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail(Lower *L, MlirOperation op, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  mlirEmitError(mlirOperationGetLocation(op), msg);
+  L->failed = true;
+  return false;
+}
+
+static bool lowerOp(Lower *L, MlirOperation op) {
+  MlirIdentifier ident = mlirOperationGetName(op);
+  MlirStringRef full = mlirIdentifierStr(ident);
+  char opName[96];
+  snprintf(opName, sizeof opName, "%.*s", (int)full.length, full.data);
+  if (!strcmp(opName, "func.return")) {
+    intptr_t n = mlirOperationGetNumOperands(op);
+    emit(L, "    return");
+    for (intptr_t i = 0; i < n; ++i)
+      emit(L, "%s %s", i ? "," : "", nameOf(L, mlirOperationGetOperand(op, i)));
+    if (n) {
+      emit(L, " :");
+      for (intptr_t i = 0; i < n; ++i) {
+        VT t;
+        vtOf(mlirOperationGetOperand(op, i), &t);
+        emit(L, "%s %s", i ? "," : "", tt(&t));
+      }
+    }
+    emit(L, "\n");
+    return true;
+  }
+  if (mlirOperationGetNumResults(op) != 1)
+    return fail(L, op, "cannot lower '%s' to linalg: expected an op with one result", opName);
+  if (!strcmp(opName, "arith.constant")) {
+    MlirAttribute value = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("value"));
+    MpcStr s = {0};
+    mlirAttributePrint(value, mpcStrPrinter, &s);
+    Name r = keep(fresh(L));
+    emit(L, "    %s = arith.constant %.*s\n", r.s, (int)s.length, s.data);
+    mpcStrFree(&s);
+    bindResult(L, mlirOperationGetResult(op, 0), r.s);
+    return true;
+  }
+  MlirValue result = mlirOperationGetResult(op, 0);
+  VT to;
+  if (!vtOf(result, &to))
+    return fail(L, op, "cannot lower '%s': its result is not a statically shaped tensor of f16, bf16, f32 or f64",
+                opName);
+  Name in[MAX_INS];
+  VT inT[MAX_INS];
+  intptr_t numIn = mlirOperationGetNumOperands(op);
+  if (numIn > MAX_INS && strcmp(opName, "mpc.concat"))
+    return fail(L, op, "cannot lower '%s': too many operands", opName);
+  for (intptr_t i = 0; i < numIn && i < MAX_INS; ++i) {
+    MlirValue v = mlirOperationGetOperand(op, i);
+    in[i] = keep(nameOf(L, v));
+    if (!vtOf(v, &inT[i]))
+      return fail(L, op, "cannot lower '%s': operand %d is not a statically shaped tensor", opName, (int)i);
+  }
+  if (to.k == MPC_ELT_OTHER || !mpcEltIsFloat(to.k))
+    return fail(L, op, "cannot lower '%s': result type must be f16, bf16, f32 or f64", opName);
+
+  Name r;
+  if (!strcmp(opName, "arith.truncf") || !strcmp(opName, "arith.extf")) {
+    if (isSkipped(L, op))
+      return true;
+    r = lowerElementwise(L, "cast", op, 1, in, inT, &to);
+  } else if (strncmp(opName, "mpc.", 4)) {
+    return fail(L, op, "cannot lower '%s': only mpc ops, arith.constant and arith.extf/truncf casts are supported", opName);
+  } else {
+    const char *name = opName + 4;
+    static const char *const elementwise[] = {"add", "sub", "mul", "div", "pow", "neg", "relu", "tanh",
+                                              "sigmoid", "erf", "gelu", "exp", "log", "rsqrt", "sqrt",
+                                              "reciprocal"};
+    bool ew = false;
+    for (size_t i = 0; i < sizeof elementwise / sizeof *elementwise; ++i)
+      ew |= !strcmp(name, elementwise[i]);
+    if (ew)
+      r = lowerElementwise(L, name, op, (int)numIn, in, inT, &to);
+    else if (!strcmp(name, "where"))
+      r = lowerElementwise(L, "where", op, 3, in, inT, &to);
+    else if (!strcmp(name, "broadcast_to"))
+      r = lowerElementwise(L, "copy", op, 1, in, inT, &to);
+    else if (!strcmp(name, "reshape"))
+      r = convertTensor(L, lowerReshape(L, in[0], &inT[0], &(VT){to.s, inT[0].k}), &(VT){to.s, inT[0].k}, to.k);
+    else if (!strcmp(name, "transpose"))
+      r = lowerTranspose(L, op, in[0], &inT[0], &to);
+    else if (!strcmp(name, "slice"))
+      r = convertTensor(L, lowerSlice(L, op, in[0], &inT[0], &(VT){to.s, inT[0].k}), &(VT){to.s, inT[0].k}, to.k);
+    else if (!strcmp(name, "concat"))
+      r = lowerConcat(L, op, &to);
+    else if (!strcmp(name, "softmax") || !strcmp(name, "log_softmax"))
+      r = lowerSoftmax(L, !strcmp(name, "log_softmax"), intAttr(op, "axis"), in[0], &inT[0], &to);
+    else if (!strcmp(name, "layer_norm"))
+      r = lowerLayerNorm(L, op, in, inT, &to);
+    else if (!strncmp(name, "reduce_", 7))
+      r = lowerReduce(L, op, name, in[0], &inT[0], &to);
+    else if (!strcmp(name, "cross_entropy"))
+      r = lowerCrossEntropy(L, op, in, inT, &to);
+    else if (!strcmp(name, "mse_loss"))
+      r = lowerMse(L, op, in, inT, &to);
+    else if (!strcmp(name, "embedding"))
+      r = lowerEmbedding(L, in, inT, &to);
+    else if (!strcmp(name, "linear") || !strcmp(name, "matmul"))
+      r = lowerMatmul(L, op, !strcmp(name, "linear"), &to);
+    else if (!strcmp(name, "conv2d"))
+      r = lowerConv2d(L, op, &to);
+    else if (!strcmp(name, "max_pool2d") || !strcmp(name, "avg_pool2d"))
+      r = lowerPool(L, op, !strcmp(name, "max_pool2d"), in[0], &inT[0], &to);
+    else if (!strcmp(name, "scatter_add"))
+      r = lowerScatterAdd(L, op, in, inT, &to);
+    else
+      return fail(L, op, "cannot lower '%s': no lowering for this op", opName);
+  }
+  bindResult(L, result, r.s);
+  return true;
+}
+
+static bool lowerFunc(Lower *L, MlirOperation func) {
+  MlirAttribute sym = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("sym_name"));
+  MlirStringRef name = mlirStringAttrGetValue(sym);
+  MlirBlock block = mpcFuncEntryBlock(func);
+  if (mlirBlockIsNull(block))
+    return fail(L, func, "cannot lower a function without a body");
+  MlirAttribute argAttrs = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs"));
+  emit(L, "  func.func @%.*s(", (int)name.length, name.data);
+  intptr_t numArgs = mlirBlockGetNumArguments(block);
+  for (intptr_t i = 0; i < numArgs; ++i) {
+    MlirValue arg = mlirBlockGetArgument(block, i);
+    VT t;
+    if (!vtOf(arg, &t))
+      return fail(L, func, "cannot lower argument %d: not a statically shaped tensor", (int)i);
+    bindName(L, arg, -1, (int)i);
+    emit(L, "%s%%arg%d: %s", i ? ", " : "", (int)i, tt(&t));
+    if (!mlirAttributeIsNull(argAttrs) && mlirAttributeIsAArray(argAttrs) &&
+        i < mlirArrayAttrGetNumElements(argAttrs)) {
+      MlirAttribute d = mlirArrayAttrGetElement(argAttrs, i);
+      if (mlirAttributeIsADictionary(d) && mlirDictionaryAttrGetNumElements(d) > 0) {
+        MpcStr s = {0};
+        mlirAttributePrint(d, mpcStrPrinter, &s);
+        emit(L, " %.*s", (int)s.length, s.data);
+        mpcStrFree(&s);
+      }
+    }
+  }
+  emit(L, ")");
+  MlirType ftype =
+      mlirTypeAttrGetValue(mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("function_type")));
+  intptr_t numResults = mlirFunctionTypeGetNumResults(ftype);
+  if (numResults) {
+    emit(L, " -> (");
+    for (intptr_t i = 0; i < numResults; ++i) {
+      MpcStr s = {0};
+      mlirTypePrint(mlirFunctionTypeGetResult(ftype, i), mpcStrPrinter, &s);
+      emit(L, "%s%.*s", i ? ", " : "", (int)s.length, s.data);
+      mpcStrFree(&s);
+    }
+    emit(L, ")");
+  }
+  emit(L, " attributes {llvm.emit_c_interface} {\n");
+  /* Casts that fuse into matrix ops are not emitted. */
+  for (MlirOperation op = mlirBlockGetFirstOperation(block); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op))
+    if (castFuses(op)) {
+      L->skipped = mpcGrowArray(L->skipped, &L->capSkipped, L->numSkipped + 1, sizeof *L->skipped);
+      L->skipped[L->numSkipped++] = op;
+    }
+  for (MlirOperation op = mlirBlockGetFirstOperation(block); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op))
+    if (!lowerOp(L, op))
+      return false;
+  emit(L, "  }\n");
+  return true;
+}
+
+/* Lowers every function of `module` into `out` (a whole module's text). */
+static bool lowerModuleText(MlirOperation module, MpcStr *out) {
+  Lower L = {.out = out};
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  emit(&L, "module {\n");
+  bool ok = true;
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); ok && !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    if (!mpcIsFunc(op)) {
+      ok = fail(&L, op, "cannot lower a top-level op that is not a func.func");
+      break;
+    }
+    ok = lowerFunc(&L, op);
+  }
+  if (L.helpers.length)
+    mpcStrAppend(L.out, L.helpers.data, L.helpers.length);
+  mpcStrFree(&L.helpers);
+  if (L.needMatmul)
+    emit(&L, "  func.func private @mpcrt_kernel_matmul(i64, i64, i64, i64, i64)\n");
+  if (L.needConv)
+    emit(&L, "  func.func private @mpcrt_kernel_conv2d(i64, i64, i64, i64, i64)\n");
+  if (L.needPool)
+    emit(&L, "  func.func private @mpcrt_kernel_pool2d(i64, i64, i64, i64, i64)\n");
+  if (L.needScatter)
+    emit(&L, "  func.func private @mpcrt_kernel_scatter_add(i64, i64, i64, i64, i64)\n");
+  emit(&L, "}\n");
+  free(L.names);
+  free(L.skipped);
+  return ok && !L.failed;
+}
+
+static bool runLower(MlirOperation module, const MpcOptions *options) {
+  (void)options;
+  MpcStr text = {0};
+  if (!lowerModuleText(module, &text)) {
+    mpcStrFree(&text);
+    return false;
+  }
+  MlirContext ctx = mlirOperationGetContext(module);
+  MlirModule lowered = mlirModuleCreateParse(ctx, mlirStringRefCreate(text.data, text.length));
+  if (mlirModuleIsNull(lowered)) {
+    mlirEmitError(mlirOperationGetLocation(module), "internal error: the lowered module does not parse");
+    if (getenv("MPC_DEBUG_LOWERING"))
+      fprintf(stderr, "%.*s", (int)text.length, text.data);
+    mpcStrFree(&text);
+    return false;
+  }
+  mpcStrFree(&text);
+  /* Replace the module's ops with the lowered ones. */
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);) {
+    MlirOperation next = mlirOperationGetNextInBlock(op);
+    mlirOperationDestroy(op);
+    op = next;
+  }
+  MlirBlock from = mlirModuleGetBody(lowered);
+  for (MlirOperation op = mlirBlockGetFirstOperation(from); !mlirOperationIsNull(op);) {
+    MlirOperation next = mlirOperationGetNextInBlock(op);
+    mlirOperationRemoveFromParent(op);
+    mlirBlockAppendOwnedOperation(body, op);
+    op = next;
+  }
+  mlirModuleDestroy(lowered);
+  return true;
+}
+
+MlirPass mpcCreateLowerToLinalgPass(const MpcOptions *options) {
+  return mpcPassCreate("mpc-lower-to-linalg", "builtin.module", runLower, options);
+}

@@ -1,0 +1,627 @@
+/*===- mpc-compile.c - compile a model into native code ----------*- C -*-===*
+ *
+ *   mpc-compile model.mlir --precision=MODE [--emit=mlir|llvm|obj] -o OUT
+ *   mpc-compile --forward model.mlir --precision=MODE -o runner
+ *
+ * Parses and verifies the model, runs the precision pipeline for the mode,
+ * lowers mpc to linalg and runtime kernel calls (mpc-lower-to-linalg), runs
+ * the upstream pipeline to the LLVM dialect, and emits LLVM IR or an object
+ * file for the host CPU (or --cpu=NAME) through the LLVM C API. --forward
+ * links the object with the runtime's forward runner into an executable;
+ * that step, and only that, runs the system C compiler (to link).
+ *===----------------------------------------------------------------------===*/
+#include "mpc/mpc.h"
+#include "mpc/runtime.h"
+
+#include <errno.h>
+#include <mlir-c/BuiltinAttributes.h>
+#include <mlir-c/BuiltinTypes.h>
+#include <mlir-c/Pass.h>
+#include <mlir-c/RegisterEverything.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MPC_RUNTIME_LIBRARY
+#define MPC_RUNTIME_LIBRARY "libmpcrt.a"
+#endif
+#ifndef MPC_INCLUDE_DIR
+#define MPC_INCLUDE_DIR "include"
+#endif
+
+typedef enum { EMIT_EXE, EMIT_MLIR, EMIT_LLVM, EMIT_OBJ } Emit;
+
+typedef struct {
+  const char *input, *output, *precision, *target, *policy, *cpu, *train, *report, *entry;
+  Emit emit;
+  bool forward, verbose, keep;
+  MpcOptions mpc;
+} Options;
+
+static void usageError(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usageError(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("mpc-compile: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs(" (see mpc-compile --help)\n", stderr);
+  va_end(ap);
+  exit(1);
+}
+
+static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fatal(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("mpc-compile: error: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(1);
+}
+
+static void printHelp(void) {
+  printf("usage: mpc-compile [options] model.mlir -o OUT\n\n"
+         "Compiles an mpc model for the CPU.\n\n"
+         "options:\n"
+         "  -o FILE                 the output (written only on success)\n"
+         "  --forward               build a runner that evaluates @forward once:\n"
+         "                            ./runner --input NAME=FILE ... [--init F.safetensors] [--seed S] --out DIR\n"
+         "  --emit=mlir|llvm|obj    stop early: the lowered MLIR (linalg, tensor, kernel calls), LLVM IR,\n"
+         "                          or an object file\n"
+         "  --precision=MODE        32-true (default), 16-mixed, bf16-mixed, 16-true, bf16-true, 64-true\n"
+         "  --target=cpu            the code generator (cuda is not built yet)\n"
+         "  --policy=FILE           override op classes (as mpc-opt)\n"
+         "  --cpu=NAME              generate code for NAME (an LLVM CPU name, e.g. x86-64-v3);\n"
+         "                          default: the host CPU\n"
+         "  --report=FILE.json      the precision report (as mpc-opt)\n"
+         "  --entry=NAME            the model function (default forward)\n"
+         "  -v, --verbose           print each stage and the link command\n"
+         "  --help, --version\n");
+}
+
+static void parseArgs(int argc, char **argv, Options *o) {
+  for (int i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-o")) {
+      if (++i == argc)
+        usageError("-o needs a file name");
+      o->output = argv[i];
+    } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      printHelp();
+      exit(0);
+    } else if (!strcmp(a, "--version")) {
+      printf("mpc-compile (mpc) with MLIR %s\n", MPC_MLIR_VERSION);
+      exit(0);
+    } else if (!strcmp(a, "--forward")) {
+      o->forward = true;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      o->verbose = true;
+    } else if (!strcmp(a, "--keep-temps")) {
+      o->keep = true;
+    } else if (!strncmp(a, "--emit=", 7)) {
+      const char *e = a + 7;
+      if (!strcmp(e, "mlir"))
+        o->emit = EMIT_MLIR;
+      else if (!strcmp(e, "llvm"))
+        o->emit = EMIT_LLVM;
+      else if (!strcmp(e, "obj"))
+        o->emit = EMIT_OBJ;
+      else if (!strcmp(e, "ptx"))
+        usageError("--emit=ptx needs --target=cuda, which is not built yet");
+      else
+        usageError("invalid --emit '%s'; expected mlir, llvm or obj", e);
+    } else if (!strncmp(a, "--precision=", 12)) {
+      o->precision = a + 12;
+    } else if (!strncmp(a, "--target=", 9)) {
+      o->target = a + 9;
+    } else if (!strncmp(a, "--policy=", 9)) {
+      o->policy = a + 9;
+    } else if (!strncmp(a, "--cpu=", 6)) {
+      o->cpu = a + 6;
+      if (!*o->cpu)
+        usageError("--cpu needs a CPU name");
+    } else if (!strncmp(a, "--train=", 8)) {
+      o->train = a + 8;
+    } else if (!strncmp(a, "--report=", 9)) {
+      o->report = a + 9;
+    } else if (!strncmp(a, "--entry=", 8)) {
+      o->entry = a + 8;
+    } else if (a[0] == '-' && a[1]) {
+      usageError("unknown option '%s'", a);
+    } else if (o->input) {
+      usageError("more than one input file ('%s' and '%s')", o->input, a);
+    } else {
+      o->input = a;
+    }
+  }
+  if (!o->input)
+    usageError("no input file");
+  if (!o->output)
+    usageError("no output file; use -o FILE");
+  if (!o->entry)
+    o->entry = "forward";
+  if (o->target && strcmp(o->target, "cpu")) {
+    if (!strcmp(o->target, "cuda"))
+      fatal("--target=cuda: the CUDA code generator is not built yet; use --target=cpu");
+    usageError("invalid --target '%s'; expected cpu or cuda", o->target);
+  }
+  if (o->train)
+    fatal("--train=%s: building trainers is not available yet (the training passes are the next issue); "
+          "use --forward or --emit",
+          o->train);
+  if (!o->forward && o->emit == EMIT_EXE)
+    usageError("nothing to build: give --forward (a runner) or --emit=mlir|llvm|obj");
+  if (o->forward && o->emit != EMIT_EXE)
+    usageError("--forward builds an executable; it cannot be combined with --emit");
+  MpcPrecisionMode mode = MPC_MODE_32_TRUE;
+  bool deprecated = false;
+  if (o->precision && !mpcModeParse(o->precision, &mode, &deprecated))
+    usageError("invalid --precision '%s'; expected one of: %s", o->precision, mpcModeAllowedList());
+  if (deprecated)
+    fprintf(stderr,
+            "mpc-compile: warning: --precision=%s is supported for historical reasons but its usage is discouraged; "
+            "use --precision=%s instead\n",
+            o->precision, mpcModeInfoGet(mode)->name);
+  mpcOptionsInit(&o->mpc, mode, MPC_TARGET_CPU);
+  char error[512];
+  if (o->policy && !mpcOptionsLoadPolicy(&o->mpc, o->policy, error, sizeof error))
+    fatal("%s", error);
+  if (o->report)
+    o->mpc.report = mpcReportCreate();
+}
+
+static char *readFile(const char *path, size_t *length) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    fatal("cannot open '%s': %s", path, strerror(errno));
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  for (size_t n; buf && (n = fread(buf + len, 1, cap - len, f)) > 0;) {
+    len += n;
+    if (len == cap) {
+      char *grown = realloc(buf, cap *= 2);
+      if (!grown)
+        free(buf);
+      buf = grown;
+    }
+  }
+  bool bad = !buf || ferror(f);
+  fclose(f);
+  if (bad)
+    fatal("cannot read '%s'", path);
+  *length = len;
+  return buf;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void stage(const Options *o, double *t, const char *what) {
+  if (o->verbose) {
+    double n = now();
+    fprintf(stderr, "mpc-compile: %-28s %.3f s\n", what, n - *t);
+    *t = n;
+  }
+}
+
+/*---------------------------------------------------------------------------
+ * The model's signature, for the runner
+ *---------------------------------------------------------------------------*/
+
+typedef struct {
+  char name[128];
+  bool isParam;
+  MpcrtDType dtype;
+  int rank;
+  int64_t dims[MPCRT_MAX_RANK];
+  MpcrtInit init;
+  int64_t fanIn;
+} ArgInfo;
+
+static bool dtypeOf(MlirType element, MpcrtDType *out) {
+  if (mlirTypeIsAF16(element))
+    *out = MPCRT_F16;
+  else if (mlirTypeIsABF16(element))
+    *out = MPCRT_BF16;
+  else if (mlirTypeIsAF32(element))
+    *out = MPCRT_F32;
+  else if (mlirTypeIsAF64(element))
+    *out = MPCRT_F64;
+  else if (mlirTypeIsAInteger(element) && mlirIntegerTypeGetWidth(element) == 32)
+    *out = MPCRT_I32;
+  else if (mlirTypeIsAInteger(element) && mlirIntegerTypeGetWidth(element) == 64)
+    *out = MPCRT_I64;
+  else if (mlirTypeIsAInteger(element) && mlirIntegerTypeGetWidth(element) == 1)
+    *out = MPCRT_BOOL;
+  else
+    return false;
+  return true;
+}
+
+static bool shapeInfo(MlirType type, ArgInfo *a) {
+  if (!mlirTypeIsARankedTensor(type) || !mlirShapedTypeHasStaticShape(type))
+    return false;
+  a->rank = (int)mlirShapedTypeGetRank(type);
+  if (a->rank > MPCRT_MAX_RANK)
+    return false;
+  for (int d = 0; d < a->rank; ++d)
+    a->dims[d] = mlirShapedTypeGetDimSize(type, d);
+  return dtypeOf(mlirShapedTypeGetElementType(type), &a->dtype);
+}
+
+static MlirOperation findFunc(MlirModule module, const char *name) {
+  MlirBlock body = mlirModuleGetBody(module);
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    MlirAttribute sym = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("sym_name"));
+    if (mlirAttributeIsAString(sym)) {
+      MlirStringRef s = mlirStringAttrGetValue(sym);
+      if (s.length == strlen(name) && !memcmp(s.data, name, s.length))
+        return op;
+    }
+  }
+  return (MlirOperation){NULL};
+}
+
+static bool opNamed(MlirOperation op, const char *name) {
+  MlirStringRef s = mlirIdentifierStr(mlirOperationGetName(op));
+  return s.length == strlen(name) && !memcmp(s.data, name, s.length);
+}
+
+static int64_t fanInOf(MlirValue weight) {
+  MlirType t = mlirValueGetType(weight);
+  int64_t f = 1;
+  for (intptr_t d = 1; d < mlirShapedTypeGetRank(t); ++d)
+    f *= mlirShapedTypeGetDimSize(t, d);
+  return f;
+}
+
+/* PyTorch's defaults, read off how the parameter is used (before the
+ * precision passes, when parameters feed ops directly): weights of
+ * linear/conv2d get kaiming_uniform with their fan-in, their biases
+ * uniform(+-1/sqrt(fan_in)) with the weight's fan-in, layer_norm's gamma
+ * ones and beta zeros, embedding tables normal. */
+static void defaultInit(MlirValue param, ArgInfo *a) {
+  a->init = a->rank >= 2 ? MPCRT_INIT_KAIMING_UNIFORM : MPCRT_INIT_UNIFORM_FAN_IN;
+  a->fanIn = a->rank >= 2 ? fanInOf(param) : (a->rank == 1 ? a->dims[0] : 1);
+  for (MlirOpOperand use = mlirValueGetFirstUse(param); !mlirOpOperandIsNull(use);
+       use = mlirOpOperandGetNextUse(use)) {
+    MlirOperation user = mlirOpOperandGetOwner(use);
+    unsigned n = mlirOpOperandGetOperandNumber(use);
+    if ((opNamed(user, "mpc.linear") || opNamed(user, "mpc.conv2d")) && n == 2) {
+      a->fanIn = fanInOf(mlirOperationGetOperand(user, 1));
+      return;
+    }
+    if (opNamed(user, "mpc.layer_norm") && n >= 1) {
+      a->init = n == 1 ? MPCRT_INIT_ONES : MPCRT_INIT_ZEROS;
+      return;
+    }
+    if (opNamed(user, "mpc.embedding") && n == 0) {
+      a->init = MPCRT_INIT_NORMAL;
+      return;
+    }
+  }
+}
+
+static MlirAttribute argAttr(MlirOperation func, intptr_t i, const char *name) {
+  MlirAttribute all = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs"));
+  if (mlirAttributeIsNull(all) || !mlirAttributeIsAArray(all) || i >= mlirArrayAttrGetNumElements(all))
+    return (MlirAttribute){NULL};
+  MlirAttribute d = mlirArrayAttrGetElement(all, i);
+  if (!mlirAttributeIsADictionary(d))
+    return (MlirAttribute){NULL};
+  return mlirDictionaryAttrGetElementByName(d, mlirStringRefCreateFromCString(name));
+}
+
+/* Names, roles and init rules from the model as written. */
+static void readRoles(MlirOperation func, ArgInfo *args, int numArgs) {
+  MlirBlock block = mlirRegionGetFirstBlock(mlirOperationGetRegion(func, 0));
+  for (int i = 0; i < numArgs; ++i) {
+    ArgInfo *a = &args[i];
+    MlirValue v = mlirBlockGetArgument(block, i);
+    if (!shapeInfo(mlirValueGetType(v), a))
+      fatal("%s: argument %d of @forward must be a statically shaped tensor of a float or integer type", "model",
+            i);
+    MlirAttribute param = argAttr(func, i, "mpc.param"), input = argAttr(func, i, "mpc.input");
+    MlirAttribute name = !mlirAttributeIsNull(param) ? param : input;
+    a->isParam = !mlirAttributeIsNull(param);
+    if (!mlirAttributeIsNull(name) && mlirAttributeIsAString(name)) {
+      MlirStringRef s = mlirStringAttrGetValue(name);
+      snprintf(a->name, sizeof a->name, "%.*s", (int)s.length, s.data);
+    } else {
+      snprintf(a->name, sizeof a->name, "arg%d", i);
+    }
+    if (a->isParam) {
+      defaultInit(v, a);
+      MlirAttribute init = argAttr(func, i, "mpc.init");
+      if (!mlirAttributeIsNull(init) && mlirAttributeIsAString(init)) {
+        MlirStringRef s = mlirStringAttrGetValue(init);
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.*s", (int)s.length, s.data);
+        if (!mpcrtInitFromName(buf, &a->init))
+          fatal("parameter '%s': unknown mpc.init '%s'; expected kaiming_uniform, uniform_fan_in, normal, zeros "
+                "or ones",
+                a->name, buf);
+      }
+    }
+  }
+}
+
+/* Types after the precision passes (16-true stores parameters in f16). */
+static void readTypes(MlirOperation func, ArgInfo *args, int numArgs, ArgInfo *results, int numResults) {
+  MlirType ftype =
+      mlirTypeAttrGetValue(mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("function_type")));
+  for (int i = 0; i < numArgs; ++i)
+    shapeInfo(mlirFunctionTypeGetInput(ftype, i), &args[i]);
+  for (int i = 0; i < numResults; ++i) {
+    if (!shapeInfo(mlirFunctionTypeGetResult(ftype, i), &results[i]))
+      fatal("result %d of @forward must be a statically shaped float tensor", i);
+    snprintf(results[i].name, sizeof results[i].name, "result%d", i);
+  }
+}
+
+/*---------------------------------------------------------------------------
+ * The runner: glue between the runtime's MpcrtModel and the generated code
+ *---------------------------------------------------------------------------*/
+
+static void writeDescriptor(FILE *f, const char *var, const char *data, const ArgInfo *a) {
+  fprintf(f, "  struct { void *allocated, *aligned; int64_t offset;");
+  if (a->rank)
+    fprintf(f, " int64_t sizes[%d], strides[%d];", a->rank, a->rank);
+  fprintf(f, " } %s = {%s, %s, 0", var, data, data);
+  if (a->rank) {
+    fprintf(f, ", {");
+    for (int d = 0; d < a->rank; ++d)
+      fprintf(f, "%s%lld", d ? ", " : "", (long long)a->dims[d]);
+    fprintf(f, "}, {");
+    for (int d = 0; d < a->rank; ++d) {
+      int64_t stride = 1;
+      for (int e = d + 1; e < a->rank; ++e)
+        stride *= a->dims[e];
+      fprintf(f, "%s%lld", d ? ", " : "", (long long)stride);
+    }
+    fprintf(f, "}");
+  }
+  fprintf(f, "};\n");
+}
+
+static void writeInfo(FILE *f, const ArgInfo *a) {
+  fprintf(f, "    {.name = \"");
+  for (const char *c = a->name; *c; ++c)
+    fprintf(f, (*c == '"' || *c == '\\') ? "\\%c" : "%c", *c);
+  fprintf(f, "\", .isParam = %s, .dtype = %d, .rank = %d, .dims = {", a->isParam ? "true" : "false", a->dtype,
+          a->rank);
+  for (int d = 0; d < a->rank; ++d)
+    fprintf(f, "%s%lld", d ? ", " : "", (long long)a->dims[d]);
+  fprintf(f, "}, .init = %d, .fanIn = %lld},\n", a->init, (long long)a->fanIn);
+}
+
+static bool writeGlue(const char *path, const char *entry, const ArgInfo *args, int numArgs, const ArgInfo *results,
+                      int numResults) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return false;
+  fprintf(f, "/* Generated by mpc-compile: the runner's view of @%s. */\n#include \"mpc/runtime.h\"\n\n", entry);
+  fprintf(f, "void _mlir_ciface_%s(", entry);
+  for (int i = 0; i < numArgs + numResults; ++i)
+    fprintf(f, "%svoid *", i ? ", " : "");
+  fprintf(f, "%s);\n\n", numArgs + numResults ? "" : "void");
+  fprintf(f, "static const MpcrtArgInfo args[] = {\n");
+  for (int i = 0; i < numArgs; ++i)
+    writeInfo(f, &args[i]);
+  if (!numArgs)
+    fprintf(f, "    {.name = \"\"},\n");
+  fprintf(f, "};\nstatic const MpcrtArgInfo results[] = {\n");
+  for (int i = 0; i < numResults; ++i)
+    writeInfo(f, &results[i]);
+  if (!numResults)
+    fprintf(f, "    {.name = \"\"},\n");
+  fprintf(f, "};\n\nstatic void forward(void *const *in, void *const *out) {\n");
+  char var[32], data[32];
+  for (int i = 0; i < numArgs; ++i) {
+    snprintf(var, sizeof var, "a%d", i);
+    snprintf(data, sizeof data, "in[%d]", i);
+    writeDescriptor(f, var, data, &args[i]);
+  }
+  for (int i = 0; i < numResults; ++i) {
+    snprintf(var, sizeof var, "r%d", i);
+    snprintf(data, sizeof data, "out[%d]", i);
+    writeDescriptor(f, var, data, &results[i]);
+  }
+  fprintf(f, "  _mlir_ciface_%s(", entry);
+  for (int i = 0; i < numArgs; ++i)
+    fprintf(f, "%s&a%d", i ? ", " : "", i);
+  for (int i = 0; i < numResults; ++i)
+    fprintf(f, "%s&r%d", i || numArgs ? ", " : "", i);
+  fprintf(f, ");\n}\n\nstatic const MpcrtModel model = {\"%s\", %d, %d, args, results, forward};\n\n", entry,
+          numArgs, numResults);
+  fprintf(f, "int main(int argc, char **argv) { return mpcrtRunnerMain(&model, argc, argv); }\n");
+  return fclose(f) == 0;
+}
+
+static bool runCommand(const Options *o, char *const *argv) {
+  if (o->verbose) {
+    fprintf(stderr, "mpc-compile:");
+    for (int i = 0; argv[i]; ++i)
+      fprintf(stderr, " %s", argv[i]);
+    fputc('\n', stderr);
+  }
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0)
+    return false;
+  if (pid == 0) {
+    execvp(argv[0], argv);
+    fprintf(stderr, "mpc-compile: error: cannot run '%s': %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  int status;
+  if (waitpid(pid, &status, 0) < 0)
+    return false;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/*---------------------------------------------------------------------------
+ * main
+ *---------------------------------------------------------------------------*/
+
+static bool runPasses(MlirContext ctx, MlirOperation module, const Options *o, bool precision) {
+  MlirPassManager pm = mlirPassManagerCreate(ctx);
+  if (precision) {
+    size_t n;
+    const char *const *pipeline = mpcPrecisionPipeline(&n);
+    for (size_t i = 0; i < n; ++i)
+      mlirPassManagerAddOwnedPass(pm, mpcPassLookup(pipeline[i])->create(&o->mpc));
+  } else {
+    mlirPassManagerAddOwnedPass(pm, mpcCreateLowerToLinalgPass(&o->mpc));
+  }
+  bool ok = mlirLogicalResultIsSuccess(mlirPassManagerRunOnOp(pm, module));
+  mlirPassManagerDestroy(pm);
+  return ok;
+}
+
+static void printModule(MlirStringRef text, void *userData) { fwrite(text.data, 1, text.length, userData); }
+
+/* Writes `path` through a temporary and a rename. */
+static char *tempBeside(const char *path) {
+  size_t n = strlen(path) + 32;
+  char *tmp = malloc(n);
+  if (!tmp)
+    abort();
+  snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+  return tmp;
+}
+
+static int compile(const Options *o, MlirContext ctx, MlirModule module) {
+  double t = now();
+  MlirOperation op = mlirModuleGetOperation(module);
+  if (!mpcVerify(op))
+    return 1;
+  MlirOperation func = findFunc(module, o->entry);
+  int numArgs = 0, numResults = 0;
+  ArgInfo *args = NULL, *results = NULL;
+  if (o->forward) {
+    if (mlirOperationIsNull(func))
+      fatal("%s: no function @%s to build a runner for", o->input, o->entry);
+    MlirType ftype = mlirTypeAttrGetValue(
+        mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("function_type")));
+    numArgs = (int)mlirFunctionTypeGetNumInputs(ftype);
+    numResults = (int)mlirFunctionTypeGetNumResults(ftype);
+    args = calloc((size_t)numArgs + 1, sizeof *args);
+    results = calloc((size_t)numResults + 1, sizeof *results);
+    if (!args || !results)
+      abort();
+    readRoles(func, args, numArgs);
+  }
+  if (!runPasses(ctx, op, o, true))
+    return 1;
+  stage(o, &t, "precision passes");
+  if (o->mpc.report) {
+    mpcReportMeasure(o->mpc.report, op, true);
+    mpcReportAddGraph(o->mpc.report, op);
+    if (!mpcReportWriteJson(o->mpc.report, o->report, mpcModeInfoGet(o->mpc.mode)->name, "cpu"))
+      return 1;
+  }
+  if (o->forward) {
+    func = findFunc(module, o->entry);
+    readTypes(func, args, numArgs, results, numResults);
+  }
+  if (!runPasses(ctx, op, o, false))
+    return 1;
+  stage(o, &t, "mpc-lower-to-linalg");
+  char *tmp = tempBeside(o->output);
+  int status = 0;
+  if (o->emit == EMIT_MLIR) {
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+      fatal("cannot write '%s': %s", o->output, strerror(errno));
+    mlirOperationPrint(op, printModule, f);
+    fputc('\n', f);
+    if (fclose(f) || rename(tmp, o->output))
+      fatal("cannot write '%s': %s", o->output, strerror(errno));
+    free(tmp);
+    return 0;
+  }
+  char *error = NULL;
+  if (!mpcLowerToLLVMDialect(op, &error))
+    fatal("%s", error);
+  stage(o, &t, "upstream lowering to LLVM");
+  char objPath[] = "/tmp/mpc-compile-XXXXXX";
+  const char *target = tmp;
+  if (o->forward) {
+    if (!mkdtemp(objPath))
+      fatal("cannot create a temporary directory: %s", strerror(errno));
+  }
+  char obj[300], glue[300];
+  snprintf(obj, sizeof obj, "%s/model.o", objPath);
+  snprintf(glue, sizeof glue, "%s/runner.c", objPath);
+  if (o->forward)
+    target = obj;
+  if (!mpcEmitNative(op, o->cpu, o->emit == EMIT_LLVM ? MPC_EMIT_LLVM : MPC_EMIT_OBJ, target, &error)) {
+    remove(target);
+    if (o->forward)
+      rmdir(objPath);
+    fatal("%s", error);
+  }
+  stage(o, &t, o->emit == EMIT_LLVM ? "LLVM IR" : "object code");
+  if (o->forward) {
+    if (!writeGlue(glue, o->entry, args, numArgs, results, numResults))
+      fatal("cannot write '%s'", glue);
+    const char *cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
+    char *const argv[] = {(char *)cc, "-O2", "-w", "-I", MPC_INCLUDE_DIR, "-o", tmp, glue, obj,
+                          MPC_RUNTIME_LIBRARY, "-lz", "-lm", "-lpthread", NULL};
+    if (!runCommand(o, argv)) {
+      remove(tmp);
+      status = 1;
+      fprintf(stderr, "mpc-compile: error: linking the runner failed (the command: mpc-compile -v shows it)\n");
+    }
+    stage(o, &t, "link");
+    if (!o->keep) {
+      remove(obj);
+      remove(glue);
+      rmdir(objPath);
+    } else {
+      fprintf(stderr, "mpc-compile: kept %s and %s\n", obj, glue);
+    }
+  }
+  if (status == 0 && rename(tmp, o->output)) {
+    remove(tmp);
+    fatal("cannot write '%s': %s", o->output, strerror(errno));
+  }
+  free(tmp);
+  free(args);
+  free(results);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  Options o = {0};
+  parseArgs(argc, argv, &o);
+  mlirRegisterAllPasses();
+  size_t length;
+  char *source = readFile(o.input, &length);
+  MlirContext ctx = mpcContextCreate();
+  MpcDiagnosticEngine *diag = mpcDiagnosticEngineCreate(ctx, stderr);
+  mpcDiagnosticEngineSetSource(diag, o.input, source, length);
+  MlirModule module = mpcParseModule(ctx, mlirStringRefCreate(source, length), o.input);
+  int status = 1;
+  if (!mlirModuleIsNull(module)) {
+    status = compile(&o, ctx, module);
+    mlirModuleDestroy(module);
+  }
+  mpcDiagnosticEngineDestroy(diag);
+  mlirContextDestroy(ctx);
+  mpcReportDestroy(o.mpc.report);
+  free(source);
+  return status;
+}
