@@ -87,44 +87,29 @@ static char *dupMessage(const char *prefix, char *llvmMessage) {
   return r;
 }
 
-/* LLVM only warns (on stderr, when it builds the subtarget) about a CPU it
- * does not know; mpc makes that an error. Runs `fn` with stderr captured. */
-typedef bool (*EmitFn)(LLVMTargetMachineRef tm, LLVMModuleRef m, const char *path, char **error);
-
-static bool emitCapturingStderr(EmitFn fn, LLVMTargetMachineRef tm, LLVMModuleRef m, const char *path,
-                                const char *cpu, char **error) {
+/* LLVM only warns about a CPU it does not know (on stderr, when it builds
+ * the target machine's subtarget) and later aborts; mpc checks the name
+ * first, on a throwaway target machine with stderr captured. */
+static bool cpuKnown(LLVMTargetRef target, const char *triple, const char *cpu) {
   fflush(stderr);
   char tmpl[] = "/tmp/mpc-llvm-XXXXXX";
   int fd = mkstemp(tmpl);
-  int saved = fd >= 0 ? dup(2) : -1;
-  if (saved >= 0)
-    dup2(fd, 2);
-  bool ok = fn(tm, m, path, error);
-  if (saved >= 0) {
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-  }
-  if (fd >= 0) {
-    char buf[4096] = {0};
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    close(fd);
-    unlink(tmpl);
-    if (n > 0 && strstr(buf, "is not a recognized processor")) {
-      if (ok)
-        unlink(path);
-      free(*error);
-      MpcStr s = {0};
-      mpcStrAppendf(&s, "unknown CPU '%s' for %s (see `llc -mcpu=help` for the names)", cpu,
-                    LLVMGetDefaultTargetTriple());
-      *error = mpcStrDup(s.data, s.length);
-      mpcStrFree(&s);
-      return false;
-    }
-    if (n > 0)
-      fputs(buf, stderr);
-  }
-  return ok;
+  if (fd < 0)
+    return true; /* cannot check: let LLVM speak for itself */
+  unlink(tmpl);
+  int saved = dup(2);
+  dup2(fd, 2);
+  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu, "", LLVMCodeGenLevelDefault,
+                                                    LLVMRelocPIC, LLVMCodeModelDefault);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  char buf[1024] = {0};
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  close(fd);
+  if (tm)
+    LLVMDisposeTargetMachine(tm);
+  return !(n > 0 && strstr(buf, "is not a recognized processor"));
 }
 
 static bool emitObject(LLVMTargetMachineRef tm, LLVMModuleRef m, const char *path, char **error) {
@@ -133,19 +118,6 @@ static bool emitObject(LLVMTargetMachineRef tm, LLVMModuleRef m, const char *pat
     *error = dupMessage("cannot write the object file: ", msg);
     return false;
   }
-  return true;
-}
-
-static bool emitAssemblyProbe(LLVMTargetMachineRef tm, LLVMModuleRef m, const char *path, char **error) {
-  (void)path;
-  /* Building a subtarget is what validates the CPU: emit to memory. */
-  LLVMMemoryBufferRef buf = NULL;
-  char *msg = NULL;
-  if (LLVMTargetMachineEmitToMemoryBuffer(tm, m, LLVMAssemblyFile, &msg, &buf)) {
-    *error = dupMessage("cannot generate code: ", msg);
-    return false;
-  }
-  LLVMDisposeMemoryBuffer(buf);
   return true;
 }
 
@@ -172,6 +144,16 @@ bool mpcEmitNative(MlirOperation module, const char *cpu, MpcEmitKind kind, cons
     return false;
   }
   bool host = !cpu || !*cpu || !strcmp(cpu, "native") || !strcmp(cpu, "host");
+  if (!host && !cpuKnown(target, triple, cpu)) {
+    MpcStr s = {0};
+    mpcStrAppendf(&s, "unknown CPU '%s' for %s (`llc -mcpu=help` lists the names)", cpu, triple);
+    *error = mpcStrDup(s.data, s.length);
+    mpcStrFree(&s);
+    LLVMDisposeMessage(triple);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(llctx);
+    return false;
+  }
   char *hostCpu = host ? LLVMGetHostCPUName() : NULL;
   char *hostFeatures = host ? LLVMGetHostCPUFeatures() : NULL;
   LLVMTargetMachineRef tm =
@@ -209,14 +191,12 @@ bool mpcEmitNative(MlirOperation module, const char *cpu, MpcEmitKind kind, cons
     }
   }
   if (ok && kind == MPC_EMIT_LLVM) {
-    /* Validate the CPU before writing text that names it. */
-    ok = emitCapturingStderr(emitAssemblyProbe, tm, m, path, cpuName, error);
-    if (ok && LLVMPrintModuleToFile(m, path, &msg)) {
+    if (LLVMPrintModuleToFile(m, path, &msg)) {
       *error = dupMessage("cannot write LLVM IR: ", msg);
       ok = false;
     }
   } else if (ok) {
-    ok = emitCapturingStderr(emitObject, tm, m, path, cpuName, error);
+    ok = emitObject(tm, m, path, error);
   }
   if (tm)
     LLVMDisposeTargetMachine(tm);

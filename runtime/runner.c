@@ -14,16 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 typedef struct {
-  const char *inputNames[64], *inputFiles[64];
+  const char *inputNames[256], *inputFiles[256];
   int numInputs;
   const char *init, *out;
   uint64_t seed;
+  long repeat; /* --repeat N: time N more evaluations after the first */
 } RunnerArgs;
 
 static int usage(const char *prog, const char *why) {
-  fprintf(stderr, "%s: error: %s\nusage: %s --input NAME=FILE ... [--init FILE.safetensors] [--seed S] --out DIR\n",
+  fprintf(stderr, "%s: error: %s\nusage: %s --input NAME=FILE ... [--init FILE.safetensors] [--seed S] [--repeat N] --out DIR\n",
           prog, why, prog);
   return 1;
 }
@@ -33,7 +35,8 @@ static bool parseArgs(int argc, char **argv, RunnerArgs *r, char *why, size_t si
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    bool takesValue = !strcmp(a, "--input") || !strcmp(a, "--init") || !strcmp(a, "--seed") || !strcmp(a, "--out");
+    bool takesValue = !strcmp(a, "--input") || !strcmp(a, "--init") || !strcmp(a, "--seed") || !strcmp(a, "--out") ||
+                      !strcmp(a, "--repeat");
     if (takesValue && !value) {
       snprintf(why, size, "%s needs a value", a);
       return false;
@@ -44,7 +47,7 @@ static bool parseArgs(int argc, char **argv, RunnerArgs *r, char *why, size_t si
         snprintf(why, size, "--input takes NAME=FILE, got '%s'", value);
         return false;
       }
-      if (r->numInputs == 64) {
+      if (r->numInputs == 256) {
         snprintf(why, size, "too many --input flags");
         return false;
       }
@@ -62,6 +65,14 @@ static bool parseArgs(int argc, char **argv, RunnerArgs *r, char *why, size_t si
       }
     } else if (!strcmp(a, "--out")) {
       r->out = value;
+    } else if (!strcmp(a, "--repeat")) {
+      char *end;
+      errno = 0;
+      r->repeat = strtol(value, &end, 10);
+      if (*end || !isdigit((unsigned char)*value) || errno || r->repeat < 1 || r->repeat > 1000000) {
+        snprintf(why, size, "--repeat takes a count from 1 to 1000000, got '%s'", value);
+        return false;
+      }
     } else {
       snprintf(why, size, "unknown option '%s'", a);
       return false;
@@ -174,6 +185,16 @@ static int run(const MpcrtModel *m, const RunnerArgs *r, MpcrtError *err) {
   ok = ok && makeDir(r->out, err);
   if (ok)
     m->forward((void *const *)argData, (void *const *)resultData);
+  if (ok && r->repeat) {
+    /* The first evaluation above warmed caches and started threads. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < r->repeat; ++i)
+      m->forward((void *const *)argData, (void *const *)resultData);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = ((double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6) / (double)r->repeat;
+    fprintf(stderr, "forward: %.3f ms (mean of %ld, after 1 warm-up)\n", ms, r->repeat);
+  }
   for (int i = 0; ok && i < m->numResults; ++i) {
     char path[4096];
     snprintf(path, sizeof path, "%s/result%d.npy", r->out, i);
@@ -198,7 +219,7 @@ int mpcrtRunnerMain(const MpcrtModel *model, int argc, char **argv) {
   RunnerArgs r;
   char why[256];
   if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-    printf("usage: %s --input NAME=FILE ... [--init FILE.safetensors] [--seed S] --out DIR\n\n"
+    printf("usage: %s --input NAME=FILE ... [--init FILE.safetensors] [--seed S] [--repeat N] --out DIR\n\n"
            "Runs the compiled model '%s' once and writes DIR/result0.npy, ...\n\ninputs:\n",
            prog, model->name);
     for (int i = 0; i < model->numArgs; ++i) {

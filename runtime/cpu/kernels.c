@@ -270,3 +270,48 @@ void mpcrt_kernel_scatter_add(const int64_t *meta, void *out, const void *x, con
     store(out, oT, i, acc[i]);
   free(acc);
 }
+
+/* The copy that MLIR's memref-to-LLVM lowering calls for memref.copy between
+ * non-contiguous buffers (a slice returned as a result, say). The ABI is
+ * upstream's: each memref comes as {rank, descriptor}, the descriptor being
+ * {allocated, aligned, offset, sizes[rank], strides[rank]}. */
+typedef struct {
+  int64_t rank;
+  void *descriptor;
+} MpcrtUnrankedMemRef;
+
+typedef struct {
+  void *allocated, *aligned;
+  int64_t offset;
+  int64_t sizesAndStrides[];
+} MpcrtMemRefDescriptor;
+
+void memrefCopy(int64_t elemSize, MpcrtUnrankedMemRef *src, MpcrtUnrankedMemRef *dst) {
+  int64_t rank = src->rank;
+  const MpcrtMemRefDescriptor *s = src->descriptor, *d = dst->descriptor;
+  const int64_t *sizes = s->sizesAndStrides, *sStrides = s->sizesAndStrides + rank;
+  const int64_t *dStrides = d->sizesAndStrides + rank;
+  const char *from = (const char *)s->aligned + s->offset * elemSize;
+  char *to = (char *)d->aligned + d->offset * elemSize;
+  int64_t total = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    total *= sizes[i];
+  if (total == 0)
+    return;
+  int64_t index[MPCRT_MAX_RANK] = {0};
+  if (rank > MPCRT_MAX_RANK)
+    kernelDie("memrefCopy", "rank too large");
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t so = 0, dOff = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      so += index[i] * sStrides[i];
+      dOff += index[i] * dStrides[i];
+    }
+    memcpy(to + dOff * elemSize, from + so * elemSize, (size_t)elemSize);
+    for (int64_t i = rank; i-- > 0;) {
+      if (++index[i] < sizes[i])
+        break;
+      index[i] = 0;
+    }
+  }
+}

@@ -1,0 +1,23 @@
+// RUN: mpc-opt --split-input-file --verify-diagnostics --mpc-lower-to-linalg %s
+
+func.func @unknown_op(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{cannot lower 'math.sin': only mpc ops, arith.constant and arith.extf/truncf casts are supported}}
+  %0 = math.sin %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func private @callee(%x: tensor<4xf32>) -> tensor<4xf32>
+// expected-error@-1 {{cannot lower a function without a body}}
+
+// -----
+
+func.func private @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @call(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{cannot lower 'func.call': only mpc ops, arith.constant and arith.extf/truncf casts are supported}}
+  %0 = func.call @f(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

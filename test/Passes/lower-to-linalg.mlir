@@ -1,0 +1,102 @@
+// RUN: mpc-opt --split-input-file --mpc-lower-to-linalg %s | FileCheck %s
+
+// Elementwise ops become one linalg.generic each, computing f16/bf16 values
+// in f32 and rounding the result once; broadcast operands map size-1 dims to 0.
+// CHECK-LABEL: func.func @elementwise
+// CHECK-SAME: attributes {llvm.emit_c_interface}
+// CHECK: linalg.generic {indexing_maps = [#[[BC:.*]], #[[ID:.*]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<1x8xbf16>, tensor<4x8xbf16>)
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: math.tanh %{{.*}} : f32
+func.func @elementwise(%a: tensor<1x8xbf16>, %b: tensor<4x8xbf16>) -> tensor<4x8xbf16> {
+  %0 = "mpc.add"(%a, %b) : (tensor<1x8xbf16>, tensor<4x8xbf16>) -> tensor<4x8xbf16>
+  %1 = "mpc.tanh"(%0) : (tensor<4x8xbf16>) -> tensor<4x8xbf16>
+  return %1 : tensor<4x8xbf16>
+}
+
+// -----
+
+// A bf16 truncf that only feeds a matrix op is not emitted: the kernel reads
+// the f32 value and rounds while packing (meta: aType=f32(2), bType=f32(2),
+// cType=bf16(1), no bias(-1), batch 1, M=4, N=16, K=8, transB, compute=bf16(1)).
+// CHECK-LABEL: func.func @fused_cast
+// CHECK-NOT: arith.truncf
+// CHECK: %[[R:.*]] = call @__mpc_kernel_call_0(%arg0, %arg1) : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xbf16>
+// CHECK: return %[[R]]
+// CHECK: func.func private @__mpc_kernel_call_0
+// CHECK: arith.constant dense<[2, 2, 1, -1, 1, 4, 16, 8, 1, 1]> : tensor<10xi64>
+// CHECK: bufferization.to_buffer %arg0 read_only
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x16xbf16>
+// CHECK: call @mpcrt_kernel_matmul(
+// CHECK: bufferization.to_tensor %{{.*}} restrict writable
+// CHECK: func.func private @mpcrt_kernel_matmul(i64, i64, i64, i64, i64)
+func.func @fused_cast(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>) -> tensor<4x16xbf16> {
+  %0 = arith.truncf %x : tensor<4x8xf32> to tensor<4x8xbf16>
+  %1 = arith.truncf %w : tensor<16x8xf32> to tensor<16x8xbf16>
+  %2 = "mpc.linear"(%0, %1) : (tensor<4x8xbf16>, tensor<16x8xbf16>) -> tensor<4x16xbf16>
+  return %2 : tensor<4x16xbf16>
+}
+
+// -----
+
+// A truncf to f16 stays (the kernels compute f16 operands in f32 and would
+// skip its rounding), and so does a cast with a user that is not a matrix op.
+// CHECK-LABEL: func.func @unfused_casts
+// CHECK: linalg.generic
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: linalg.generic
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: call @__mpc_kernel_call_1(%{{.*}}, %arg1) : (tensor<4x8xbf16>, tensor<16x8xf32>)
+func.func @unfused_casts(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>) -> (tensor<4x16xf16>, tensor<4x8xbf16>, tensor<4x16xbf16>) {
+  %0 = arith.truncf %x : tensor<4x8xf32> to tensor<4x8xf16>
+  %1 = arith.truncf %w : tensor<16x8xf32> to tensor<16x8xf16>
+  %2 = "mpc.linear"(%0, %1) : (tensor<4x8xf16>, tensor<16x8xf16>) -> tensor<4x16xf16>
+  %3 = arith.truncf %x : tensor<4x8xf32> to tensor<4x8xbf16>
+  %4 = arith.truncf %w : tensor<16x8xf32> to tensor<16x8xbf16>
+  %5 = "mpc.linear"(%3, %4) : (tensor<4x8xbf16>, tensor<16x8xbf16>) -> tensor<4x16xbf16>
+  return %2, %3, %5 : tensor<4x16xf16>, tensor<4x8xbf16>, tensor<4x16xbf16>
+}
+
+// -----
+
+// Reductions accumulate in f32 whatever the element type, then round.
+// CHECK-LABEL: func.func @reduce
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} outs(%[[INIT]] : tensor<4xf32>)
+// CHECK: arith.addf %{{.*}}, %out : f32
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [4, 1] : tensor<4xf16> into tensor<4x1xf16>
+func.func @reduce(%x: tensor<4x8xf16>) -> tensor<4x1xf16> {
+  %0 = "mpc.reduce_mean"(%x) {axes = array<i64: 1>, keepdim = true} : (tensor<4x8xf16>) -> tensor<4x1xf16>
+  return %0 : tensor<4x1xf16>
+}
+
+// -----
+
+// Data movement lowers to the tensor dialect.
+// CHECK-LABEL: func.func @movement
+// CHECK: tensor.collapse_shape %arg0 {{\[\[}}0, 1, 2]] : tensor<2x3x4xf32> into tensor<24xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [6, 4] : tensor<24xf32> into tensor<6x4xf32>
+// CHECK: tensor.extract_slice %{{.*}}[1, 0] [2, 4] [1, 1] : tensor<6x4xf32> to tensor<2x4xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<4x4xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[2, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<4x4xf32>
+func.func @movement(%x: tensor<2x3x4xf32>) -> tensor<4x4xf32> {
+  %0 = "mpc.reshape"(%x) : (tensor<2x3x4xf32>) -> tensor<6x4xf32>
+  %1 = "mpc.slice"(%0) {starts = array<i64: 1, 0>, sizes = array<i64: 2, 4>} : (tensor<6x4xf32>) -> tensor<2x4xf32>
+  %2 = "mpc.concat"(%1, %1) {axis = 0 : i64} : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<4x4xf32>
+  return %2 : tensor<4x4xf32>
+}
+
+// -----
+
+// Nothing to lower: the function comes back as it was, plus the C interface.
+// CHECK-LABEL: func.func @identity(%arg0: tensor<4xf32> {mpc.input = "x"}) -> tensor<4xf32> attributes {llvm.emit_c_interface} {
+// CHECK-NEXT: return %arg0 : tensor<4xf32>
+// CHECK-NEXT: }
+func.func @identity(%x: tensor<4xf32> {mpc.input = "x"}) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
