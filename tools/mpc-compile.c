@@ -30,6 +30,9 @@
 #ifndef MPC_RUNTIME_LIBRARY
 #define MPC_RUNTIME_LIBRARY "libmpcrt.a"
 #endif
+#ifndef MPC_RUNTIME_LINK_FLAG
+#define MPC_RUNTIME_LINK_FLAG ""
+#endif
 #ifndef MPC_INCLUDE_DIR
 #define MPC_INCLUDE_DIR "include"
 #endif
@@ -578,8 +581,17 @@ static int compile(const Options *o, MlirContext ctx, MlirModule module) {
     if (!writeGlue(glue, o->entry, args, numArgs, results, numResults))
       fatal("cannot write '%s'", glue);
     const char *cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
-    char *const argv[] = {(char *)cc, "-O2", "-w", "-I", MPC_INCLUDE_DIR, "-o", tmp, glue, obj,
-                          MPC_RUNTIME_LIBRARY, "-lz", "-lm", "-lpthread", NULL};
+    char *argv[16];
+    int argn = 0;
+    argv[argn++] = (char *)cc;
+    argv[argn++] = "-O2";
+    argv[argn++] = "-w";
+    if (*MPC_RUNTIME_LINK_FLAG)
+      argv[argn++] = MPC_RUNTIME_LINK_FLAG;
+    char *const rest[] = {"-I", MPC_INCLUDE_DIR, "-o", tmp, glue, obj, MPC_RUNTIME_LIBRARY, "-lz", "-lm", "-lpthread"};
+    for (size_t i = 0; i < sizeof rest / sizeof *rest; ++i)
+      argv[argn++] = rest[i];
+    argv[argn] = NULL;
     if (!runCommand(o, argv)) {
       remove(tmp);
       status = 1;
