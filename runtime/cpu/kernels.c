@@ -130,10 +130,13 @@ static void product(int64_t M, int64_t N, int64_t K, const void *A, int64_t aTyp
       free(b);
     return;
   }
-  if (bias)
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j)
-        store(C, cType, i * N + j, load(bias, biasType, j));
+  if (bias) { /* C starts as the bias rows (in C's type), the product accumulates */
+    size_t rowBytes = (size_t)N * elemBytes(cType);
+    for (int64_t j = 0; j < N; ++j)
+      store(C, cType, j, load(bias, biasType, j));
+    for (int64_t i = 1; i < M; ++i)
+      memcpy((char *)C + (size_t)i * rowBytes, C, rowBytes);
+  }
   MpcrtGemmArgs args = {.M = M, .N = N, .K = K, .A = A, .lda = K, .aType = (MpcrtDType)aType, .B = B,
                         .ldb = transB ? K : N, .bType = (MpcrtDType)bType, .transB = transB, .C = C, .ldc = N,
                         .cType = (MpcrtDType)cType, .compute = (MpcrtDType)compute, .accumulate = bias != NULL};
