@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,4 +67,15 @@ bool mpcrtAtomicCommit(FILE *f, const char *tmp, const char *path, bool ok, Mpcr
   if (!ok)
     remove(tmp);
   return ok;
+}
+
+/* Generated code allocates its intermediate tensors on every evaluation.
+ * glibc's defaults hand large blocks back to the kernel on free (mmap above
+ * 128 KiB, heap trimming), so each evaluation page-faults its megabytes in
+ * again: on the MLP that was half the time of a forward pass. Keep them. */
+void mpcrtKeepMemory(void) {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
 }

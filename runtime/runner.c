@@ -213,6 +213,7 @@ static int run(const MpcrtModel *m, const RunnerArgs *r, MpcrtError *err) {
 }
 
 int mpcrtRunnerMain(const MpcrtModel *model, int argc, char **argv) {
+  mpcrtKeepMemory();
   const char *prog = argc > 0 ? argv[0] : "runner";
   const char *slash = strrchr(prog, '/');
   prog = slash ? slash + 1 : prog;

@@ -252,6 +252,11 @@ typedef struct {
  * returns the process exit status. */
 int mpcrtRunnerMain(const MpcrtModel *model, int argc, char **argv);
 
+/* Keeps freed memory in the process (no unmapping, no heap trimming), so
+ * that a model evaluated repeatedly does not page-fault its intermediate
+ * tensors in each time. The runner and trainer mains call it first. */
+void mpcrtKeepMemory(void);
+
 #ifdef __cplusplus
 }
 #endif

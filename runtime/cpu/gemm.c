@@ -55,7 +55,135 @@ typedef struct {
   void *out;
   MpcrtDType aType, bType, cType;
   bool transB, accumulate, bf16;
+  int slot; /* the workspace slot of this part; -1: allocate per call */
 } Gemm;
+
+/* Packing buffers persist between calls: generated code calls the GEMM
+ * several times per step, and allocating (and page-faulting) megabytes each
+ * time cost as much as the arithmetic on MLP-sized products. One slot per
+ * thread of a call; a call that finds the pool busy (another thread of the
+ * program is in a GEMM) allocates its own. Freed at exit. */
+enum { POOL_SLOTS = 64, POOL_BUFFERS = 3 };
+static struct {
+  void *data;
+  size_t capacity;
+} pool[POOL_SLOTS][POOL_BUFFERS];
+static pthread_mutex_t poolLock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *workspace(int slot, int which, size_t bytes) {
+  bytes = (bytes + 63) / 64 * 64;
+  if (slot < 0)
+    return aligned_alloc(64, bytes ? bytes : 64);
+  if (pool[slot][which].capacity < bytes) {
+    free(pool[slot][which].data);
+    pool[slot][which].data = aligned_alloc(64, bytes);
+    pool[slot][which].capacity = pool[slot][which].data ? bytes : 0;
+  }
+  return pool[slot][which].data;
+}
+
+static void release(int slot, void *p) {
+  if (slot < 0)
+    free(p);
+}
+
+__attribute__((destructor)) static void freePool(void) {
+  for (int i = 0; i < POOL_SLOTS; ++i)
+    for (int j = 0; j < POOL_BUFFERS; ++j) {
+      free(pool[i][j].data);
+      pool[i][j].data = NULL;
+      pool[i][j].capacity = 0;
+    }
+}
+
+/* f32 -> bf16 bits, round to nearest even, NaN kept quiet: the same
+ * rounding as mpcrtBF16FromF32 (and arith.truncf), inline so that the
+ * converting packers vectorise. */
+static inline uint16_t bf16Bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return (uint16_t)((u >> 16) | 0x40);
+  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+
+static inline float bf16ToF32(uint16_t bits) {
+  uint32_t u = (uint32_t)bits << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+/*---------------------------------------------------------------------------
+ * Transposing packers (AVX-512). Packing a transposed B (a linear layer's
+ * weight, [N, K]) into k-major strips is a transpose; element by element it
+ * cost more than the products on MLP-sized layers. These move 16 x 16 blocks
+ * of 32-bit words (f32 values, or bf16 pairs along k) through registers.
+ *---------------------------------------------------------------------------*/
+
+/* r[i] holds row i of a 16 x 16 block of 32-bit words; on return r[c] holds
+ * column c. Three rounds: 32-bit and 64-bit interleaves within 128-bit
+ * lanes, then 128-bit lane shuffles across the four row groups. */
+__attribute__((target("avx512f"))) static inline void transpose16(__m512i r[16]) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) { /* u[4i+e], lane L: rows 4i..4i+3 of column 4L+e */
+    u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int e = 0; e < 4; ++e) {
+    __m512i x0 = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x88), x1 = _mm512_shuffle_i32x4(u[e], u[4 + e], 0xdd);
+    __m512i x2 = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0x88), x3 = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0xdd);
+    r[e] = _mm512_shuffle_i32x4(x0, x2, 0x88);
+    r[8 + e] = _mm512_shuffle_i32x4(x0, x2, 0xdd);
+    r[4 + e] = _mm512_shuffle_i32x4(x1, x3, 0x88);
+    r[12 + e] = _mm512_shuffle_i32x4(x1, x3, 0xdd);
+  }
+}
+
+/* 32 f32 values -> 16 words of bf16 pairs, rounded to nearest even with
+ * NaNs kept quiet: bit for bit what bf16Bits does. */
+__attribute__((target("avx512f,avx512bw"))) static inline __m512i bf16Pairs(const float *p) {
+  const __m512i lsbMask = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff);
+  const __m512i absMask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  __m512i h[2];
+  for (int i = 0; i < 2; ++i) {
+    __m512i u = _mm512_loadu_si512(p + 16 * i);
+    __m512i rounded = _mm512_srli_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(_mm512_srli_epi32(u, 16), lsbMask)), 16);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, absMask), inf);
+    h[i] = _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+  }
+  /* The low 16 bits of each 32-bit lane, in order: words 0..15 of h[0], then h[1]. */
+  const __m512i pick = _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26, 24,
+                                        22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  return _mm512_permutex2var_epi16(h[0], pick, h[1]);
+}
+
+/* One NR-wide strip of a transposed B: dst[p * NR + j] = word p of row j,
+ * for rows j < NR (row j at src + j * ld words) and words p < words, where
+ * words is a multiple of 16. f32 mode copies words; bf16-from-f32 mode reads
+ * 2 * words floats per row and makes pairs. */
+__attribute__((target("avx512f,avx512bw"))) static void packStripT(const void *src, int64_t ld, int64_t words,
+                                                                   bool fromF32Pairs, uint32_t *dst) {
+  __m512i r[16];
+  for (int64_t p = 0; p < words; p += 16)
+    for (int64_t jb = 0; jb < NR; jb += 16) {
+      for (int j = 0; j < 16; ++j)
+        r[j] = fromF32Pairs ? bf16Pairs((const float *)src + (jb + j) * ld + 2 * p)
+                            : _mm512_loadu_si512((const uint32_t *)src + (jb + j) * ld + p);
+      transpose16(r);
+      for (int q = 0; q < 16; ++q)
+        _mm512_storeu_si512(dst + (p + q) * NR + jb, r[q]);
+    }
+}
+
+static bool haveTransposePack(void) { return haveAvx512() && __builtin_cpu_supports("avx512bw"); }
 
 /* Element i of an f32, f16 or bf16 array, as f32 or as bf16 bits. */
 static float loadF(const void *p, MpcrtDType t, int64_t i) {
@@ -92,10 +220,18 @@ static void packB32(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
       for (int64_t k = 0; k < kc; ++k)
         memcpy(dst + k * NR, B + (k0 + k) * g->ldb + j0 + js, NR * sizeof(float));
     } else {
-      for (int64_t j = 0; j < NR; ++j) {
-        const float *row = B + (j0 + js + j) * g->ldb + k0;
-        for (int64_t k = 0; k < kc; ++k)
-          dst[k * NR + j] = row[k];
+      /* A transpose: 16 x 16 blocks in registers, then the rest of k
+       * blocked so that the rows being read and written stay in L1. */
+      int64_t done = haveTransposePack() ? kc / 16 * 16 : 0;
+      if (done)
+        packStripT(B + (j0 + js) * g->ldb + k0, g->ldb, done, false, (uint32_t *)dst);
+      for (int64_t kb = done; kb < kc; kb += 16) {
+        int64_t ke = kb + 16 < kc ? kb + 16 : kc;
+        for (int64_t j = 0; j < NR; ++j) {
+          const float *row = B + (j0 + js + j) * g->ldb + k0;
+          for (int64_t k = kb; k < ke; ++k)
+            dst[k * NR + j] = row[k];
+        }
       }
     }
   }
@@ -107,14 +243,21 @@ static void packA32(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t k
     for (int64_t i = 0; i < rows; ++i) {
       int64_t base = (i0 + is + i) * g->lda + k0;
       if (g->aType == MPCRT_F32) {
-        const float *row = (const float *)g->A + base;
-        for (int64_t k = 0; k < kc; ++k)
-          dst[k * MR + i] = row[k];
+        continue; /* below, blocked over k */
       } else {
         for (int64_t k = 0; k < kc; ++k)
           dst[k * MR + i] = loadF(g->A, g->aType, base + k);
       }
     }
+    if (g->aType == MPCRT_F32) /* a transpose, blocked over k as in packB32 */
+      for (int64_t kb = 0; kb < kc; kb += 16) {
+        int64_t ke = kb + 16 < kc ? kb + 16 : kc;
+        for (int64_t i = 0; i < rows; ++i) {
+          const float *row = (const float *)g->A + (i0 + is + i) * g->lda + k0;
+          for (int64_t k = kb; k < ke; ++k)
+            dst[k * MR + i] = row[k];
+        }
+      }
     for (int64_t i = rows; i < MR; ++i)
       for (int64_t k = 0; k < kc; ++k)
         dst[k * MR + i] = 0.0f;
@@ -189,7 +332,30 @@ static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
   const MpcrtBF16 *B = g->B;
   bool fullK = k0 + kc <= g->K;
   for (int64_t js = 0; js < nc; js += NR, dst += NR * kc) {
-    if (js + NR > nc || !fullK || g->bType != MPCRT_BF16) {
+    if (js + NR <= nc && fullK && g->bType == MPCRT_F32) { /* a cast fused into packing */
+      const float *B32 = g->B;
+      if (g->transB) {
+        int64_t done = haveTransposePack() ? kc / 32 * 32 : 0; /* in k; kc / 2 words */
+        if (done)
+          packStripT(B32 + (j0 + js) * g->ldb + k0, g->ldb, done / 2, true, (uint32_t *)dst);
+        for (int64_t kb = done; kb < kc; kb += 16) {
+          int64_t ke = kb + 16 < kc ? kb + 16 : kc;
+          for (int64_t j = 0; j < NR; ++j) {
+            const float *row = B32 + (j0 + js + j) * g->ldb + k0;
+            for (int64_t k = kb; k < ke; ++k)
+              dst[(k & ~(int64_t)1) * NR + 2 * j + (k & 1)] = bf16Bits(row[k]);
+          }
+        }
+      } else {
+        for (int64_t k = 0; k < kc; k += 2) {
+          const float *r0 = B32 + (k0 + k) * g->ldb + j0 + js, *r1 = r0 + g->ldb;
+          for (int64_t j = 0; j < NR; ++j) {
+            dst[k * NR + 2 * j] = bf16Bits(r0[j]);
+            dst[k * NR + 2 * j + 1] = bf16Bits(r1[j]);
+          }
+        }
+      }
+    } else if (js + NR > nc || !fullK || g->bType != MPCRT_BF16) {
       for (int64_t k = 0; k < kc; k += 2)
         for (int64_t j = 0; j < NR; ++j) {
           bool in = js + j < nc;
@@ -205,9 +371,13 @@ static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
         }
       }
     } else {
+      /* Pairs along k are 32-bit words of each row when rows start even. */
+      int64_t done = haveTransposePack() && g->ldb % 2 == 0 ? kc / 32 * 32 : 0;
+      if (done)
+        packStripT(B + (j0 + js) * g->ldb + k0, g->ldb / 2, done / 2, false, (uint32_t *)dst);
       for (int64_t j = 0; j < NR; ++j) {
         const MpcrtBF16 *row = B + (j0 + js + j) * g->ldb + k0;
-        for (int64_t k = 0; k < kc; ++k)
+        for (int64_t k = done; k < kc; ++k)
           dst[(k & ~(int64_t)1) * NR + 2 * j + (k & 1)] = row[k].bits;
       }
     }
@@ -230,7 +400,14 @@ static void packA16(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t k
         memcpy(&word, row + 2 * p, sizeof word);
         dst[p * MR + i] = word;
       }
-      for (int64_t p = full; p < pairs; ++p) { /* the odd end of K, or a conversion */
+      int64_t p = full;
+      if (g->aType == MPCRT_F32) { /* a cast fused into packing */
+        const float *row32 = (const float *)g->A + base;
+        int64_t whole = g->K - k0 >= kc ? pairs : (g->K - k0) / 2;
+        for (; p < whole; ++p)
+          dst[p * MR + i] = (uint32_t)bf16Bits(row32[2 * p]) | (uint32_t)bf16Bits(row32[2 * p + 1]) << 16;
+      }
+      for (; p < pairs; ++p) { /* the odd end of K, or a conversion */
         uint32_t lo = k0 + 2 * p < g->K ? loadBF(g->A, g->aType, base + 2 * p) : 0;
         uint32_t hi = k0 + 2 * p + 1 < g->K ? loadBF(g->A, g->aType, base + 2 * p + 1) : 0;
         dst[p * MR + i] = lo | hi << 16;
@@ -305,22 +482,28 @@ static void runSerial(const Gemm *g) {
     runBlocked(g);
     return;
   }
-  float *tmp = malloc(sizeof(float) * (size_t)(g->M * g->N));
+  float *tmp = workspace(g->slot, 2, sizeof(float) * (size_t)(g->M * g->N));
   if (!tmp)
     abort();
-  MpcrtTensor view = {.dtype = g->cType, .rank = 1, .dims = {g->ldc * (g->M - 1) + g->N}, .data = g->out};
-  for (int64_t i = 0; i < g->M; ++i)
-    for (int64_t j = 0; j < g->N && g->accumulate; ++j)
-      tmp[i * g->N + j] = (float)mpcrtTensorGetDouble(&view, i * g->ldc + j);
+  /* Typed loops: this conversion touches every element of C once. */
+  bool bf16Out = g->cType == MPCRT_BF16;
+  if (g->accumulate)
+    for (int64_t i = 0; i < g->M; ++i) {
+      const uint16_t *row = (const uint16_t *)g->out + i * g->ldc;
+      for (int64_t j = 0; j < g->N; ++j)
+        tmp[i * g->N + j] = bf16Out ? bf16ToF32(row[j]) : mpcrtF16ToF32((MpcrtF16){row[j]});
+    }
   Gemm inner = *g;
   inner.C = tmp;
   inner.ldc = g->N;
   inner.cType = MPCRT_F32;
   runBlocked(&inner);
-  for (int64_t i = 0; i < g->M; ++i)
+  for (int64_t i = 0; i < g->M; ++i) {
+    uint16_t *row = (uint16_t *)g->out + i * g->ldc;
     for (int64_t j = 0; j < g->N; ++j)
-      mpcrtTensorSetDouble(&view, i * g->ldc + j, tmp[i * g->N + j]);
-  free(tmp);
+      row[j] = bf16Out ? bf16Bits(tmp[i * g->N + j]) : mpcrtF16FromF32(tmp[i * g->N + j]).bits;
+  }
+  release(g->slot, tmp);
 }
 
 static void runBlocked(const Gemm *g) {
@@ -333,8 +516,8 @@ static void runBlocked(const Gemm *g) {
   const int64_t KC = KC_BYTES / (int64_t)elt;
   int64_t kcMax = g->K < KC ? (g->K + 1) & ~(int64_t)1 : KC, ncMax = g->N < NC ? g->N : NC;
   int64_t mcMax = g->M < MC ? g->M : MC;
-  void *packedB = aligned_alloc(64, ((size_t)((ncMax + NR - 1) / NR * NR * kcMax) * elt + 63) / 64 * 64);
-  void *packedA = aligned_alloc(64, ((size_t)((mcMax + MR - 1) / MR * MR * kcMax) * elt + 63) / 64 * 64);
+  void *packedB = workspace(g->slot, 0, (size_t)((ncMax + NR - 1) / NR * NR * kcMax) * elt);
+  void *packedA = workspace(g->slot, 1, (size_t)((mcMax + MR - 1) / MR * MR * kcMax) * elt);
   if (!packedB || !packedA)
     abort();
   bool fast = g->bf16 ? haveAvx512Bf16() : haveAvx512();
@@ -372,8 +555,8 @@ static void runBlocked(const Gemm *g) {
       }
     }
   }
-  free(packedA);
-  free(packedB);
+  release(g->slot, packedA);
+  release(g->slot, packedB);
 }
 
 static void *runThread(void *arg) {
@@ -382,7 +565,16 @@ static void *runThread(void *arg) {
 }
 
 /* Splits along N in NR multiples (or along M when N is narrow). */
+static void runParts(Gemm g);
 static void run(Gemm g) {
+  bool pooled = pthread_mutex_trylock(&poolLock) == 0;
+  g.slot = pooled ? 0 : -1;
+  runParts(g);
+  if (pooled)
+    pthread_mutex_unlock(&poolLock);
+}
+
+static void runParts(Gemm g) {
   int threads = threadCount();
   double flops = 2.0 * (double)g.M * (double)g.N * (double)g.K;
   if (threads > 1 && flops < 4e6)
@@ -416,6 +608,7 @@ static void run(Gemm g) {
     }
     parts[t].out = (char *)g.out + (size_t)cOffset * cSize;
     parts[t].C = parts[t].out;
+    parts[t].slot = g.slot < 0 ? -1 : t;
     if (pthread_create(&ids[t], NULL, runThread, &parts[t]) != 0)
       runSerial(&parts[t]); /* no thread: do it here */
     else

@@ -181,6 +181,16 @@ int main(void) {
             checkMixed(25, 33, 600, types[ai], types[bi], types[ci], comp, bi == 2, ci != 0);
           }
   }
+  /* The transposing packers (a linear layer's f32 weight read as bf16 pairs,
+   * an f32 weight, a bf16 weight): full 16 x 16 blocks plus a ragged end of
+   * K and N, one and two threads. */
+  for (int threads = 1; threads <= 2; ++threads) {
+    mpcrtGemmConfigure(MPCRT_GEMM_AUTO, threads);
+    checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_BF16, true, false);
+    checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_BF16, MPCRT_BF16, true, true);
+    checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, true, true);
+    checkMixed(37, 100, 330, MPCRT_BF16, MPCRT_BF16, MPCRT_F32, MPCRT_BF16, true, false);
+  }
   MpcrtError err;
   float x = 0;
   MpcrtGemmArgs bad = {1, 1, 1, &x, 1, MPCRT_I32, &x, 1, MPCRT_F32, false, &x, 1, MPCRT_F32, MPCRT_F32, false};
