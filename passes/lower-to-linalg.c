@@ -66,6 +66,8 @@ typedef struct {
   size_t numSkipped, capSkipped;
   bool needMatmul, needConv, needPool, needScatter;
   MpcStr helpers; /* the private functions around kernel calls */
+  struct Through *throughs; /* casts fused into the generics that read them */
+  size_t numThroughs, capThroughs;
   int numHelpers;
   bool failed;
 } Lower;
@@ -199,6 +201,23 @@ typedef struct {
   int next;
 } Body;
 
+/* A cast that is not emitted: its result's name (never defined in the IR)
+ * stands for `src` converted to `castK`; every generic that reads the name
+ * reads `src` and converts in its body (emitGeneric), and so do the gathers
+ * of cross_entropy and embedding (extractThrough). */
+struct Through {
+  Name name, src;
+  VT srcT;
+  MpcEltKind castK;
+};
+
+static const struct Through *findThrough(const Lower *L, const char *name) {
+  for (size_t i = 0; i < L->numThroughs; ++i)
+    if (!strcmp(L->throughs[i].name.s, name))
+      return &L->throughs[i];
+  return NULL;
+}
+
 static Name bodyOp(Body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static Name bodyOp(Body *b, const char *fmt, ...) {
   Name r;
@@ -298,19 +317,44 @@ static Name emitGeneric(Lower *L, const Generic *g, Body *body, Name result) {
   for (int i = 0; i < g->loops; ++i)
     mpcStrAppendf(&s, "%s\"%s\"", i ? ", " : "", g->iters[i] == 'r' ? "reduction" : "parallel");
   mpcStrAppendf(&s, "]}");
+  const struct Through *through[MAX_INS];
+  for (int i = 0; i < g->numIns; ++i)
+    through[i] = findThrough(L, g->ins[i].s);
   if (g->numIns) {
     mpcStrAppendf(&s, " ins(");
     for (int i = 0; i < g->numIns; ++i)
-      mpcStrAppendf(&s, "%s%s", i ? ", " : "", g->ins[i].s);
+      mpcStrAppendf(&s, "%s%s", i ? ", " : "", through[i] ? through[i]->src.s : g->ins[i].s);
     mpcStrAppendf(&s, " : ");
     for (int i = 0; i < g->numIns; ++i)
-      mpcStrAppendf(&s, "%s%s", i ? ", " : "", tt(&g->inTypes[i]));
+      mpcStrAppendf(&s, "%s%s", i ? ", " : "", tt(through[i] ? &through[i]->srcT : &g->inTypes[i]));
     mpcStrAppendf(&s, ")");
   }
   mpcStrAppendf(&s, " outs(%s : %s) {\n    ^bb0(", g->init.s, tt(&g->outType));
-  for (int i = 0; i < g->numIns; ++i)
-    mpcStrAppendf(&s, "%%in%d: %s, ", i, eltName(g->inTypes[i].k));
+  for (int i = 0; i < g->numIns; ++i) {
+    if (through[i])
+      mpcStrAppendf(&s, "%%raw%d: %s, ", i, eltName(through[i]->srcT.k));
+    else
+      mpcStrAppendf(&s, "%%in%d: %s, ", i, eltName(g->inTypes[i].k));
+  }
   mpcStrAppendf(&s, "%%out: %s):\n", eltName(g->outType.k));
+  /* Fused casts: the block argument is the uncast value; %inI is the cast,
+   * rounding exactly as the cast op would have. */
+  for (int i = 0; i < g->numIns; ++i) {
+    if (!through[i])
+      continue;
+    MpcEltKind from = through[i]->srcT.k, to = through[i]->castK;
+    char raw[16];
+    snprintf(raw, sizeof raw, "%%raw%d", i);
+    if ((from == MPC_ELT_F16 && to == MPC_ELT_BF16) || (from == MPC_ELT_BF16 && to == MPC_ELT_F16)) {
+      mpcStrAppendf(&s, "      %%wide%d = arith.extf %s : %s to f32\n", i, raw, eltName(from));
+      snprintf(raw, sizeof raw, "%%wide%d", i);
+      from = MPC_ELT_F32;
+    }
+    int wf = from == MPC_ELT_F64 ? 64 : from == MPC_ELT_F32 ? 32 : 16;
+    int wt = to == MPC_ELT_F64 ? 64 : to == MPC_ELT_F32 ? 32 : 16;
+    mpcStrAppendf(&s, "      %%in%d = arith.%s %s : %s to %s\n", i, wt > wf ? "extf" : "truncf", raw, eltName(from),
+                  eltName(to));
+  }
   mpcStrAppend(&s, body->text.data ? body->text.data : "", body->text.length);
   mpcStrAppendf(&s, "      linalg.yield %s : %s\n    } -> %s\n", result.s, eltName(g->outType.k), tt(&g->outType));
   mpcStrAppend(L->out, s.data, s.length);
@@ -822,6 +866,17 @@ static Name lowerLayerNorm(Lower *L, MlirOperation op, const Name *in, const VT 
   return emitGeneric(L, &g, &b, bodyConvert(&b, y, a, to->k));
 }
 
+/* tensor.extract of `x` (of type t) inside a body, looking through a fused
+ * cast: the element is read from the uncast tensor and rounded as the cast
+ * would round it. */
+static Name extractThrough(Lower *L, Body *b, Name x, const VT *t, const char *indices) {
+  const struct Through *th = findThrough(L, x.s);
+  if (!th)
+    return bodyOp(b, "tensor.extract %s[%s] : %s", x.s, indices, tt(t));
+  Name v = bodyOp(b, "tensor.extract %s[%s] : %s", th->src.s, indices, tt(&th->srcT));
+  return bodyConvert(b, v, th->srcT.k, th->castK);
+}
+
 static Name lowerCrossEntropy(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
   const VT *t = &inT[0];
   bool reduced[MPC_MAX_RANK] = {false, true};
@@ -839,7 +894,9 @@ static Name lowerCrossEntropy(Lower *L, MlirOperation op, const Name *in, const 
   Body b = {0};
   Name label = bodyIndex(&b, inArg(2), inT[1].k, t->s.dims[1]);
   Name row = bodyOp(&b, "linalg.index 0 : index");
-  Name logit = bodyOp(&b, "tensor.extract %s[%s, %s] : %s", in[0].s, row.s, label.s, tt(t));
+  char idx[64];
+  snprintf(idx, sizeof idx, "%s, %s", row.s, label.s);
+  Name logit = extractThrough(L, &b, in[0], t, idx);
   Name lse = bodyBin(&b, "arith.addf", inArg(0), bodyUn(&b, "math.log", inArg(1), a), a);
   Name loss = bodyBin(&b, "arith.subf", lse, bodyConvert(&b, logit, t->k, a), a);
   Name sum = emitGeneric(L, &g, &b, bodyBin(&b, "arith.addf", loss, (Name){"%out"}, a));
@@ -881,7 +938,9 @@ static Name lowerEmbedding(Lower *L, const Name *in, const VT *inT, const VT *to
   Body b = {0};
   Name row = bodyIndex(&b, inArg(0), inT[1].k, inT[0].s.dims[0]);
   Name col = bodyOp(&b, "linalg.index %d : index", to->s.rank - 1);
-  Name v = bodyOp(&b, "tensor.extract %s[%s, %s] : %s", in[0].s, row.s, col.s, tt(&inT[0]));
+  char idx[64];
+  snprintf(idx, sizeof idx, "%s, %s", row.s, col.s);
+  Name v = extractThrough(L, &b, in[0], &inT[0], idx);
   return emitGeneric(L, &g, &b, bodyConvert(&b, v, inT[0].k, to->k));
 }
 
@@ -954,24 +1013,42 @@ static bool isMatrixOp(MlirOperation op) {
   return mpcOpIsNamed(op, "mpc.linear") || mpcOpIsNamed(op, "mpc.matmul") || mpcOpIsNamed(op, "mpc.conv2d");
 }
 
-/* A cast whose users are all matrix ops, and whose rounding the kernels
- * reproduce while packing, is fused into them. */
+/* Ops lowered to generics (and gathers) only, which can read any operand
+ * through a fused cast. */
+static bool readsInGenerics(MlirOperation op) {
+  static const char *const names[] = {
+      "mpc.add", "mpc.sub", "mpc.mul", "mpc.div", "mpc.pow", "mpc.neg", "mpc.relu", "mpc.tanh", "mpc.sigmoid",
+      "mpc.erf", "mpc.gelu", "mpc.exp", "mpc.log", "mpc.rsqrt", "mpc.sqrt", "mpc.reciprocal", "mpc.where",
+      "mpc.broadcast_to", "mpc.transpose", "mpc.softmax", "mpc.log_softmax", "mpc.layer_norm", "mpc.reduce_sum",
+      "mpc.reduce_mean", "mpc.reduce_max", "mpc.mse_loss", "mpc.cross_entropy", "mpc.embedding", "arith.truncf",
+      "arith.extf"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; ++i)
+    if (mpcOpIsNamed(op, names[i]))
+      return true;
+  return false;
+}
+
+/* A cast is not emitted when every user can apply it itself: generics
+ * convert in their bodies (any cast), and matrix kernels while packing
+ * (widening casts, and narrowing to bf16, which packing rounds exactly as
+ * truncf does; not narrowing to f16, which the kernels compute in f32). */
 static bool castFuses(MlirOperation cast) {
   if (!mpcIsCast(cast))
     return false;
   VT from, to;
   if (!vtOf(mlirOperationGetOperand(cast, 0), &from) || !vtOf(mlirOperationGetResult(cast, 0), &to))
     return false;
-  if (from.k == MPC_ELT_F64 || to.k == MPC_ELT_F64)
-    return false;
-  if (mpcOpIsNamed(cast, "arith.truncf") && to.k != MPC_ELT_BF16)
-    return false;
+  MlirValue src = mlirOperationGetOperand(cast, 0);
+  if (mlirValueIsAOpResult(src) && mpcIsCast(mlirOpResultGetOwner(src)))
+    return false; /* the second cast of a chain reads the first through; one level */
+  bool packable = from.k != MPC_ELT_F64 && to.k != MPC_ELT_F64 &&
+                  !(mpcOpIsNamed(cast, "arith.truncf") && to.k != MPC_ELT_BF16);
   MlirOpOperand use = mlirValueGetFirstUse(mlirOperationGetResult(cast, 0));
   if (mlirOpOperandIsNull(use))
     return false;
   for (; !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
     MlirOperation user = mlirOpOperandGetOwner(use);
-    if (!isMatrixOp(user))
+    if (!(isMatrixOp(user) ? packable : readsInGenerics(user)))
       return false;
   }
   return true;
@@ -1159,8 +1236,13 @@ static bool lowerOp(Lower *L, MlirOperation op) {
 
   Name r;
   if (!strcmp(opName, "arith.truncf") || !strcmp(opName, "arith.extf")) {
-    if (isSkipped(L, op))
+    if (isSkipped(L, op)) {
+      Name n = keep(fresh(L));
+      L->throughs = mpcGrowArray(L->throughs, &L->capThroughs, L->numThroughs + 1, sizeof *L->throughs);
+      L->throughs[L->numThroughs++] = (struct Through){n, in[0], inT[0], to.k};
+      bindResult(L, result, n.s);
       return true;
+    }
     r = lowerElementwise(L, "cast", op, 1, in, inT, &to);
   } else if (strncmp(opName, "mpc.", 4)) {
     return fail(L, op, "cannot lower '%s': only mpc ops, arith.constant and arith.extf/truncf casts are supported", opName);
@@ -1298,6 +1380,7 @@ static bool lowerModuleText(MlirOperation module, MpcStr *out) {
   emit(&L, "}\n");
   free(L.names);
   free(L.skipped);
+  free(L.throughs);
   return ok && !L.failed;
 }
 

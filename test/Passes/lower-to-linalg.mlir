@@ -100,3 +100,25 @@ func.func @movement(%x: tensor<2x3x4xf32>) -> tensor<4x4xf32> {
 func.func @identity(%x: tensor<4xf32> {mpc.input = "x"}) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
+
+// -----
+
+// A cast whose users all lower to generics is not emitted: each generic
+// reads the uncast tensor and applies the cast in its body, rounding as the
+// cast would (here f32 -> f16, then f16 -> f32 for the arithmetic), so the
+// cast costs no pass over memory. The gather of cross_entropy does the same.
+// CHECK-LABEL: func.func @fused_into_generics
+// CHECK-NOT: outs(%{{.*}} : tensor<4x8xf16>)
+// CHECK: linalg.generic {{.*}} ins(%arg0 : tensor<4x8xf32>) outs(%{{.*}} : tensor<4x8xf16>)
+// CHECK-NEXT: ^bb0(%[[RAW:.*]]: f32, %{{.*}}: f16):
+// CHECK-NEXT: %[[H:.*]] = arith.truncf %[[RAW]] : f32 to f16
+// CHECK-NEXT: arith.extf %[[H]] : f16 to f32
+// CHECK: math.exp
+// CHECK: tensor.extract %arg0[%{{.*}}, %{{.*}}] : tensor<4x8xf32>
+// CHECK-NEXT: arith.truncf %{{.*}} : f32 to f16
+func.func @fused_into_generics(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> (tensor<4x8xf16>, tensor<f16>) {
+  %0 = arith.truncf %x : tensor<4x8xf32> to tensor<4x8xf16>
+  %1 = "mpc.exp"(%0) : (tensor<4x8xf16>) -> tensor<4x8xf16>
+  %2 = "mpc.cross_entropy"(%0, %y) {reduction = "mean"} : (tensor<4x8xf16>, tensor<4xi64>) -> tensor<f16>
+  return %1, %2 : tensor<4x8xf16>, tensor<f16>
+}
