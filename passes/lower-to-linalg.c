@@ -1397,6 +1397,8 @@ static bool runLower(MlirOperation module, const MpcOptions *options) {
     mlirEmitError(mlirOperationGetLocation(module), "internal error: the lowered module does not parse");
     if (getenv("MPC_DEBUG_LOWERING"))
       fprintf(stderr, "%.*s", (int)text.length, text.data);
+    if (getenv("MPC_ABORT_ON_INTERNAL_ERROR")) /* the fuzzers: make it a finding */
+      abort();
     mpcStrFree(&text);
     return false;
   }

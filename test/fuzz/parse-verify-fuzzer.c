@@ -2,7 +2,9 @@
  *
  * Feeds arbitrary bytes to mpcParseModule and mpcVerify; IR that verifies
  * then goes through the precision pipeline (the mode taken from the input's
- * length, so all six are exercised) and is verified and printed again. Any
+ * length, so all six are exercised) and is verified and printed again, and
+ * then through mpc-lower-to-linalg, whose output must parse (the fuzzer sets
+ * MPC_ABORT_ON_INTERNAL_ERROR, so a lowering that writes bad IR aborts). Any
  * crash, sanitizer report or leak is a bug.
  *
  * Built two ways:
@@ -41,6 +43,11 @@ static MlirContext context(void) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static bool armed;
+  if (!armed) {
+    setenv("MPC_ABORT_ON_INTERNAL_ERROR", "1", 1);
+    armed = true;
+  }
   MlirContext ctx = context();
   MlirModule module = mpcParseModule(ctx, mlirStringRefCreate((const char *)data, size), "fuzz.mlir");
   if (mlirModuleIsNull(module))
@@ -57,6 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mlirLogicalResultIsSuccess(mlirPassManagerRunOnOp(pm, op))) {
       size_t printed = 0;
       mlirOperationPrint(op, dropText, &printed);
+      MlirPassManager lower = mlirPassManagerCreate(ctx);
+      mlirPassManagerAddOwnedPass(lower, mpcCreateLowerToLinalgPass(&options));
+      if (mlirLogicalResultIsSuccess(mlirPassManagerRunOnOp(lower, op)))
+        mlirOperationPrint(op, dropText, &printed);
+      mlirPassManagerDestroy(lower);
     }
     mlirPassManagerDestroy(pm);
   }
