@@ -526,24 +526,26 @@ static int compile(const Options *o, MlirContext ctx, MlirModule module) {
       abort();
     readRoles(func, args, numArgs);
   }
+  int status = 1;
+  char *tmp = NULL;
   if (!runPasses(ctx, op, o, true))
-    return 1;
+    goto done;
   stage(o, &t, "precision passes");
   if (o->mpc.report) {
     mpcReportMeasure(o->mpc.report, op, true);
     mpcReportAddGraph(o->mpc.report, op);
     if (!mpcReportWriteJson(o->mpc.report, o->report, mpcModeInfoGet(o->mpc.mode)->name, "cpu"))
-      return 1;
+      goto done;
   }
   if (o->forward) {
     func = findFunc(module, o->entry);
     readTypes(func, args, numArgs, results, numResults);
   }
   if (!runPasses(ctx, op, o, false))
-    return 1;
+    goto done;
   stage(o, &t, "mpc-lower-to-linalg");
-  char *tmp = tempBeside(o->output);
-  int status = 0;
+  tmp = tempBeside(o->output);
+  status = 0;
   if (o->emit == EMIT_MLIR) {
     FILE *f = fopen(tmp, "w");
     if (!f)
@@ -552,8 +554,7 @@ static int compile(const Options *o, MlirContext ctx, MlirModule module) {
     fputc('\n', f);
     if (fclose(f) || rename(tmp, o->output))
       fatal("cannot write '%s': %s", o->output, strerror(errno));
-    free(tmp);
-    return 0;
+    goto done;
   }
   char *error = NULL;
   if (!mpcLowerToLLVMDialect(op, &error))
@@ -610,6 +611,7 @@ static int compile(const Options *o, MlirContext ctx, MlirModule module) {
     remove(tmp);
     fatal("cannot write '%s': %s", o->output, strerror(errno));
   }
+done:
   free(tmp);
   free(args);
   free(results);
