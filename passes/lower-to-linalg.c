@@ -20,12 +20,11 @@
  * do: the op's precision decides what is stored, not how a CPU without f16
  * arithmetic computes it.
  *
- * Cast fusion: a widening cast (arith.extf), or a narrowing one to bf16,
- * whose only users are matrix ops is not emitted: the kernel reads the
- * uncast value and converts while packing, which rounds exactly as the
- * cast would (round to nearest even), so the cast costs no pass over
- * memory. A truncf to f16 stays, because the kernels compute f16 operands
- * in f32 and would skip its rounding.
+ * Cast fusion: a cast whose users can all apply it themselves is not
+ * emitted. Generics read the uncast tensor and convert in their body;
+ * matrix kernels convert while packing, rounding to bf16 or f16 exactly as
+ * arith.truncf does (round to nearest even), so a cast costs no pass over
+ * memory.
  *
  * The lowering writes the new functions as text and parses them back, which
  * keeps each op's rule readable (the output is exactly what --emit=mlir
@@ -1013,6 +1012,17 @@ static bool isMatrixOp(MlirOperation op) {
   return mpcOpIsNamed(op, "mpc.linear") || mpcOpIsNamed(op, "mpc.matmul") || mpcOpIsNamed(op, "mpc.conv2d");
 }
 
+/* A narrowing cast fuses into a matrix op whose product is computed in the
+ * cast's type: the kernel rounds its operands to bf16 or f16 while packing
+ * exactly as truncf does. A widening cast always fuses. */
+static bool matrixComputesIn(MlirOperation op, MpcEltKind k) {
+  if (k == MPC_ELT_F32)
+    return true;
+  VT a, b;
+  return vtOf(mlirOperationGetOperand(op, 0), &a) && vtOf(mlirOperationGetOperand(op, 1), &b) && a.k == k &&
+         b.k == k;
+}
+
 /* Ops lowered to generics (and gathers) only, which can read any operand
  * through a fused cast. */
 static bool readsInGenerics(MlirOperation op) {
@@ -1041,14 +1051,13 @@ static bool castFuses(MlirOperation cast) {
   MlirValue src = mlirOperationGetOperand(cast, 0);
   if (mlirValueIsAOpResult(src) && mpcIsCast(mlirOpResultGetOwner(src)))
     return false; /* the second cast of a chain reads the first through; one level */
-  bool packable = from.k != MPC_ELT_F64 && to.k != MPC_ELT_F64 &&
-                  !(mpcOpIsNamed(cast, "arith.truncf") && to.k != MPC_ELT_BF16);
+  bool packable = from.k != MPC_ELT_F64 && to.k != MPC_ELT_F64;
   MlirOpOperand use = mlirValueGetFirstUse(mlirOperationGetResult(cast, 0));
   if (mlirOpOperandIsNull(use))
     return false;
   for (; !mlirOpOperandIsNull(use); use = mlirOpOperandGetNextUse(use)) {
     MlirOperation user = mlirOpOperandGetOwner(use);
-    if (!(isMatrixOp(user) ? packable : readsInGenerics(user)))
+    if (!(isMatrixOp(user) ? packable && matrixComputesIn(user, to.k) : readsInGenerics(user)))
       return false;
   }
   return true;
@@ -1074,11 +1083,14 @@ static void matrixOperand(Lower *L, MlirValue v, Name *name, VT *t, MpcEltKind *
 }
 
 /* The runtime computes products in bf16 when the op's operands are bf16,
- * else in f32 (f64 when anything is f64). */
+ * rounds operands to f16 (and multiplies in f32) when they are f16, else
+ * computes in f32 (f64 when anything is f64). */
 static int64_t computeCode(MpcEltKind a, MpcEltKind b, MpcEltKind out) {
   if (a == MPC_ELT_F64 || b == MPC_ELT_F64 || out == MPC_ELT_F64)
     return MPCRT_F64;
-  return a == MPC_ELT_BF16 && b == MPC_ELT_BF16 ? MPCRT_BF16 : MPCRT_F32;
+  if (a == MPC_ELT_BF16 && b == MPC_ELT_BF16)
+    return MPCRT_BF16;
+  return a == MPC_ELT_F16 && b == MPC_ELT_F16 ? MPCRT_F16 : MPCRT_F32;
 }
 
 static Name lowerMatmul(Lower *L, MlirOperation op, bool linear, const VT *to) {

@@ -187,7 +187,9 @@ void mpcrtGemmBF16(int64_t M, int64_t N, int64_t K, const MpcrtBF16 *A, int64_t 
                    int64_t ldb, bool transB, float *C, int64_t ldc, bool accumulate);
 
 /* The general form: A, B and C each f32, f16 or bf16; the products computed
- * in f32 or bf16 (inputs rounded to bf16 while packing, vdpbf16ps), always
+ * in f32, in bf16 (inputs rounded to bf16 while packing, vdpbf16ps), or in
+ * "f16" (inputs rounded to f16 while packing, products and sums in f32: what
+ * a CPU without f16 arithmetic does for 16-mixed), always
  * accumulated in f32, and C rounded once at the end. Conversions happen
  * while packing, so a cast costs no extra pass over memory; f16 inputs
  * (f16 storage, as in 16-mixed on a CPU without f16 arithmetic) are computed
@@ -204,7 +206,7 @@ typedef struct {
   void *C;
   int64_t ldc;
   MpcrtDType cType;
-  MpcrtDType compute; /* MPCRT_F32 or MPCRT_BF16 */
+  MpcrtDType compute; /* MPCRT_F32, MPCRT_BF16 or MPCRT_F16 */
   bool accumulate;
 } MpcrtGemmArgs;
 

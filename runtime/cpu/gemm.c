@@ -55,6 +55,7 @@ typedef struct {
   void *out;
   MpcrtDType aType, bType, cType;
   bool transB, accumulate, bf16;
+  bool roundF16; /* compute type f16: operands rounded to f16 while packing, products in f32 */
   int slot; /* the workspace slot of this part; -1: allocate per call */
 } Gemm;
 
@@ -105,6 +106,25 @@ static inline uint16_t bf16Bits(float f) {
   if ((u & 0x7fffffffu) > 0x7f800000u)
     return (uint16_t)((u >> 16) | 0x40);
   return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+
+/* f16 bits -> f32, exact for every input (subnormals through one multiply),
+ * inline and branch-light so that converting packers vectorise. */
+static inline float halfToFloat(uint16_t h) {
+  uint32_t em = h & 0x7fffu, sign = (uint32_t)(h & 0x8000u) << 16, u;
+  float f;
+  if (em >= 0x7c00u) {
+    u = (em << 13) | 0x7f800000u; /* inf, NaN */
+    memcpy(&f, &u, sizeof f);
+  } else {
+    u = em << 13;
+    memcpy(&f, &u, sizeof f);
+    f *= 0x1p112f; /* rebias the exponent: 2^(127-15) */
+  }
+  memcpy(&u, &f, sizeof u);
+  u |= sign;
+  memcpy(&f, &u, sizeof f);
+  return f;
 }
 
 static inline float bf16ToF32(uint16_t bits) {
@@ -166,21 +186,45 @@ __attribute__((target("avx512f,avx512bw"))) static inline __m512i bf16Pairs(cons
 }
 
 /* One NR-wide strip of a transposed B: dst[p * NR + j] = word p of row j,
- * for rows j < NR (row j at src + j * ld words) and words p < words, where
- * words is a multiple of 16. f32 mode copies words; bf16-from-f32 mode reads
- * 2 * words floats per row and makes pairs. */
-__attribute__((target("avx512f,avx512bw"))) static void packStripT(const void *src, int64_t ld, int64_t words,
-                                                                   bool fromF32Pairs, uint32_t *dst) {
+ * for rows j < NR and words p < words, a multiple of 16. Kinds: STRIP_COPY
+ * copies 32-bit words (row j at src + j * ld words); STRIP_BF16_PAIRS reads
+ * 2 * words floats per row (ld in floats) and makes bf16 pairs; STRIP_F16
+ * reads f16 values (ld in halves) and widens them to f32. */
+enum { STRIP_COPY, STRIP_BF16_PAIRS, STRIP_F16 };
+__attribute__((target("avx512f,avx512bw,f16c"))) static void packStripT(const void *src, int64_t ld, int64_t words,
+                                                                        int kind, uint32_t *dst) {
   __m512i r[16];
   for (int64_t p = 0; p < words; p += 16)
     for (int64_t jb = 0; jb < NR; jb += 16) {
       for (int j = 0; j < 16; ++j)
-        r[j] = fromF32Pairs ? bf16Pairs((const float *)src + (jb + j) * ld + 2 * p)
-                            : _mm512_loadu_si512((const uint32_t *)src + (jb + j) * ld + p);
+        r[j] = kind == STRIP_BF16_PAIRS ? bf16Pairs((const float *)src + (jb + j) * ld + 2 * p)
+               : kind == STRIP_F16
+                   ? _mm512_castps_si512(
+                         _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)src + (jb + j) * ld + p))))
+                   : _mm512_loadu_si512((const uint32_t *)src + (jb + j) * ld + p);
       transpose16(r);
       for (int q = 0; q < 16; ++q)
         _mm512_storeu_si512(dst + (p + q) * NR + jb, r[q]);
     }
+}
+
+/* Rounds packed operands to f16 and back (round to nearest even), for the
+ * f16 compute type: what arith.truncf to f16 and an f32 product would do. */
+__attribute__((target("avx512f,f16c"))) static void roundF16Avx512(float *p, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(p + i, _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_loadu_ps(p + i), _MM_FROUND_TO_NEAREST_INT)));
+  for (; i < n; ++i)
+    p[i] = mpcrtF16ToF32(mpcrtF16FromF32(p[i]));
+}
+
+static void roundF16(float *p, int64_t n) {
+  if (haveAvx512()) {
+    roundF16Avx512(p, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    p[i] = mpcrtF16ToF32(mpcrtF16FromF32(p[i]));
 }
 
 static bool haveTransposePack(void) { return haveAvx512() && __builtin_cpu_supports("avx512bw"); }
@@ -212,7 +256,28 @@ static float loadB32(const Gemm *g, int64_t k, int64_t j) {
 static void packB32(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *dst) {
   const float *B = g->B;
   for (int64_t js = 0; js < nc; js += NR, dst += NR * kc) {
-    if (js + NR > nc || g->bType != MPCRT_F32) {
+    if (js + NR <= nc && g->bType == MPCRT_F16) { /* f16 storage: widen while packing */
+      const uint16_t *B16 = g->B;
+      if (g->transB) {
+        int64_t done = haveTransposePack() ? kc / 16 * 16 : 0;
+        if (done)
+          packStripT(B16 + (j0 + js) * g->ldb + k0, g->ldb, done, STRIP_F16, (uint32_t *)dst);
+        for (int64_t kb = done; kb < kc; kb += 16) {
+          int64_t ke = kb + 16 < kc ? kb + 16 : kc;
+          for (int64_t j = 0; j < NR; ++j) {
+            const uint16_t *row = B16 + (j0 + js + j) * g->ldb + k0;
+            for (int64_t k = kb; k < ke; ++k)
+              dst[k * NR + j] = halfToFloat(row[k]);
+          }
+        }
+      } else {
+        for (int64_t k = 0; k < kc; ++k) {
+          const uint16_t *row = B16 + (k0 + k) * g->ldb + j0 + js;
+          for (int64_t j = 0; j < NR; ++j)
+            dst[k * NR + j] = halfToFloat(row[j]);
+        }
+      }
+    } else if (js + NR > nc || g->bType != MPCRT_F32) {
       for (int64_t k = 0; k < kc; ++k)
         for (int64_t j = 0; j < NR; ++j)
           dst[k * NR + j] = js + j < nc ? loadB32(g, k0 + k, j0 + js + j) : 0.0f;
@@ -224,7 +289,7 @@ static void packB32(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
        * blocked so that the rows being read and written stay in L1. */
       int64_t done = haveTransposePack() ? kc / 16 * 16 : 0;
       if (done)
-        packStripT(B + (j0 + js) * g->ldb + k0, g->ldb, done, false, (uint32_t *)dst);
+        packStripT(B + (j0 + js) * g->ldb + k0, g->ldb, done, STRIP_COPY, (uint32_t *)dst);
       for (int64_t kb = done; kb < kc; kb += 16) {
         int64_t ke = kb + 16 < kc ? kb + 16 : kc;
         for (int64_t j = 0; j < NR; ++j) {
@@ -244,9 +309,14 @@ static void packA32(const Gemm *g, int64_t i0, int64_t mc, int64_t k0, int64_t k
       int64_t base = (i0 + is + i) * g->lda + k0;
       if (g->aType == MPCRT_F32) {
         continue; /* below, blocked over k */
-      } else {
+      } else if (g->aType == MPCRT_F16) {
+        const uint16_t *row = (const uint16_t *)g->A + base;
         for (int64_t k = 0; k < kc; ++k)
-          dst[k * MR + i] = loadF(g->A, g->aType, base + k);
+          dst[k * MR + i] = halfToFloat(row[k]);
+      } else {
+        const uint16_t *row = (const uint16_t *)g->A + base;
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + i] = bf16ToF32(row[k]);
       }
     }
     if (g->aType == MPCRT_F32) /* a transpose, blocked over k as in packB32 */
@@ -337,7 +407,7 @@ static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
       if (g->transB) {
         int64_t done = haveTransposePack() ? kc / 32 * 32 : 0; /* in k; kc / 2 words */
         if (done)
-          packStripT(B32 + (j0 + js) * g->ldb + k0, g->ldb, done / 2, true, (uint32_t *)dst);
+          packStripT(B32 + (j0 + js) * g->ldb + k0, g->ldb, done / 2, STRIP_BF16_PAIRS, (uint32_t *)dst);
         for (int64_t kb = done; kb < kc; kb += 16) {
           int64_t ke = kb + 16 < kc ? kb + 16 : kc;
           for (int64_t j = 0; j < NR; ++j) {
@@ -374,7 +444,7 @@ static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
       /* Pairs along k are 32-bit words of each row when rows start even. */
       int64_t done = haveTransposePack() && g->ldb % 2 == 0 ? kc / 32 * 32 : 0;
       if (done)
-        packStripT(B + (j0 + js) * g->ldb + k0, g->ldb / 2, done / 2, false, (uint32_t *)dst);
+        packStripT(B + (j0 + js) * g->ldb + k0, g->ldb / 2, done / 2, STRIP_COPY, (uint32_t *)dst);
       for (int64_t j = 0; j < NR; ++j) {
         const MpcrtBF16 *row = B + (j0 + js + j) * g->ldb + k0;
         for (int64_t k = done; k < kc; ++k)
@@ -532,12 +602,16 @@ static void runBlocked(const Gemm *g) {
         packB16(g, k0, kc, j0, nc, packedB);
       else
         packB32(g, k0, kc, j0, nc, packedB);
+      if (g->roundF16 && g->bType != MPCRT_F16) /* f16 values are already exact */
+        roundF16(packedB, (nc + NR - 1) / NR * NR * kc);
       for (int64_t i0 = 0; i0 < g->M; i0 += MC) {
         int64_t mc = g->M - i0 < MC ? g->M - i0 : MC;
         if (g->bf16)
           packA16(g, i0, mc, k0, kc, packedA);
         else
           packA32(g, i0, mc, k0, kc, packedA);
+        if (g->roundF16 && g->aType != MPCRT_F16)
+          roundF16(packedA, (mc + MR - 1) / MR * MR * kc);
         for (int64_t js = 0; js < nc; js += NR)
           for (int64_t is = 0; is < mc; is += MR) {
             float *c = g->C + (i0 + is) * g->ldc + j0 + js;
@@ -625,13 +699,14 @@ bool mpcrtGemm(const MpcrtGemmArgs *a, MpcrtError *err) {
   if (!isGemmInput(a->aType) || !isGemmInput(a->bType) || !isGemmInput(a->cType))
     return mpcrtFail(err, "gemm: operands must be f32, f16 or bf16 (got A %s, B %s, C %s)",
                      mpcrtDTypeInfo(a->aType)->name, mpcrtDTypeInfo(a->bType)->name, mpcrtDTypeInfo(a->cType)->name);
-  if (a->compute != MPCRT_F32 && a->compute != MPCRT_BF16)
-    return mpcrtFail(err, "gemm: compute type must be f32 or bf16, got %s", mpcrtDTypeInfo(a->compute)->name);
+  if (a->compute != MPCRT_F32 && a->compute != MPCRT_BF16 && a->compute != MPCRT_F16)
+    return mpcrtFail(err, "gemm: compute type must be f32, bf16 or f16, got %s", mpcrtDTypeInfo(a->compute)->name);
   if (a->M < 0 || a->N < 0 || a->K < 0)
     return mpcrtFail(err, "gemm: negative size %lldx%lldx%lld", (long long)a->M, (long long)a->N, (long long)a->K);
   run((Gemm){.M = a->M, .N = a->N, .K = a->K, .lda = a->lda, .ldb = a->ldb, .ldc = a->ldc, .A = a->A, .B = a->B,
              .C = a->C, .out = a->C, .aType = a->aType, .bType = a->bType, .cType = a->cType, .transB = a->transB,
-             .accumulate = a->accumulate, .bf16 = a->compute == MPCRT_BF16});
+             .accumulate = a->accumulate, .bf16 = a->compute == MPCRT_BF16,
+             .roundF16 = a->compute == MPCRT_F16});
   return true;
 }
 

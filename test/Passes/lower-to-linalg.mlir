@@ -42,14 +42,16 @@ func.func @fused_cast(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>) -> tensor<4x16x
 
 // -----
 
-// A truncf to f16 stays (the kernels compute f16 operands in f32 and would
-// skip its rounding), and so does a cast with a user that is not a matrix op.
+// A truncf to f16 fuses too: the kernel rounds its operands to f16 while
+// packing and multiplies in f32 (compute code 0 = f16). A cast with a user
+// that needs the tensor itself (here the return) is emitted.
 // CHECK-LABEL: func.func @unfused_casts
-// CHECK: linalg.generic
-// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK-NEXT: call @__mpc_kernel_call_0(%arg0, %arg1) : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf16>
 // CHECK: linalg.generic
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
 // CHECK: call @__mpc_kernel_call_1(%{{.*}}, %arg1) : (tensor<4x8xbf16>, tensor<16x8xf32>)
+// CHECK: func.func private @__mpc_kernel_call_0
+// CHECK: arith.constant dense<[2, 2, 0, -1, 1, 4, 16, 8, 1, 0]>
 func.func @unfused_casts(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>) -> (tensor<4x16xf16>, tensor<4x8xbf16>, tensor<4x16xbf16>) {
   %0 = arith.truncf %x : tensor<4x8xf32> to tensor<4x8xf16>
   %1 = arith.truncf %w : tensor<16x8xf32> to tensor<16x8xf16>

@@ -122,9 +122,9 @@ static void checkMixed(int64_t M, int64_t N, int64_t K, MpcrtDType at, MpcrtDTyp
       for (int64_t k = 0; k < K; ++k) {
         double av = mpcrtTensorGetDouble(&a, i * lda + k);
         double bv = mpcrtTensorGetDouble(&b, transB ? j * ldb + k : k * ldb + j);
-        if (compute == MPCRT_BF16) {
-          av = roundTo(av, MPCRT_BF16);
-          bv = roundTo(bv, MPCRT_BF16);
+        if (compute != MPCRT_F32) { /* bf16 and f16 compute round the operands first */
+          av = roundTo(av, compute);
+          bv = roundTo(bv, compute);
         }
         ref += av * bv;
         mag += fabs(av * bv);
@@ -175,8 +175,8 @@ int main(void) {
     for (int ai = 0; ai < 3; ++ai)
       for (int bi = 0; bi < 3; ++bi)
         for (int ci = 0; ci < 3; ++ci)
-          for (int compute = 0; compute < 2; ++compute) {
-            MpcrtDType comp = compute ? MPCRT_BF16 : MPCRT_F32;
+          for (int compute = 0; compute < 3; ++compute) {
+            MpcrtDType comp = compute == 2 ? MPCRT_F16 : compute ? MPCRT_BF16 : MPCRT_F32;
             checkMixed(13, 70, 3, types[ai], types[bi], types[ci], comp, ci == 1, ai == 2);
             checkMixed(25, 33, 600, types[ai], types[bi], types[ci], comp, bi == 2, ci != 0);
           }
@@ -190,14 +190,19 @@ int main(void) {
     checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_BF16, MPCRT_BF16, true, true);
     checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, true, true);
     checkMixed(37, 100, 330, MPCRT_BF16, MPCRT_BF16, MPCRT_F32, MPCRT_BF16, true, false);
+    /* f16 storage (16-true weights) and f16 compute over f32 storage (16-mixed's fused casts). */
+    checkMixed(37, 100, 330, MPCRT_F16, MPCRT_F16, MPCRT_F16, MPCRT_F32, true, true);
+    checkMixed(37, 100, 330, MPCRT_F16, MPCRT_F16, MPCRT_F32, MPCRT_F32, false, false);
+    checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_F16, MPCRT_F16, true, false);
+    checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F16, false, true);
   }
   MpcrtError err;
   float x = 0;
   MpcrtGemmArgs bad = {1, 1, 1, &x, 1, MPCRT_I32, &x, 1, MPCRT_F32, false, &x, 1, MPCRT_F32, MPCRT_F32, false};
   CHECK(!mpcrtGemm(&bad, &err) && strstr(err.message, "operands must be f32, f16 or bf16 (got A i32"));
   bad.aType = MPCRT_F32;
-  bad.compute = MPCRT_F16;
-  CHECK(!mpcrtGemm(&bad, &err) && strstr(err.message, "compute type must be f32 or bf16, got f16"));
+  bad.compute = MPCRT_F64;
+  CHECK(!mpcrtGemm(&bad, &err) && strstr(err.message, "compute type must be f32, bf16 or f16, got f64"));
 
   /* Large enough to be split between threads. */
   mpcrtGemmConfigure(MPCRT_GEMM_AUTO, 2);
