@@ -1313,6 +1313,11 @@ static bool lowerFunc(Lower *L, MlirOperation func) {
   MlirBlock block = mpcFuncEntryBlock(func);
   if (mlirBlockIsNull(block))
     return fail(L, func, "cannot lower a function without a body");
+  /* MLIR accepts a body that ends in an unregistered op (it might be a
+   * terminator); a model function must end in func.return. */
+  MlirOperation last = mlirBlockGetTerminator(block);
+  if (mlirOperationIsNull(last) || !mpcOpIsNamed(last, "func.return"))
+    return fail(L, func, "cannot lower a function whose body does not end with func.return");
   MlirAttribute argAttrs = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs"));
   emit(L, "  func.func @%.*s(", (int)name.length, name.data);
   intptr_t numArgs = mlirBlockGetNumArguments(block);

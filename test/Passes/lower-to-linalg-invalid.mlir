@@ -21,3 +21,12 @@ func.func @call(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = func.call @f(%x) : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// MLIR accepts a body ending in an unregistered op (it might terminate the
+// block); the lowering does not (found by the fuzzer).
+// expected-error@+1 {{cannot lower a function whose body does not end with func.return}}
+func.func @no_return(%x: tensor<4xf32>) {
+  %0 = "mpc.relu"(%x) : (tensor<4xf32>) -> tensor<4xf32>
+}
