@@ -218,6 +218,24 @@ __attribute__((target("avx512f,f16c"))) static void roundF16Avx512(float *p, int
     p[i] = mpcrtF16ToF32(mpcrtF16FromF32(p[i]));
 }
 
+/* f32 -> f16 bits, round to nearest even (F16C where there is AVX-512). */
+__attribute__((target("avx512f,f16c"))) static void toF16Avx512(const float *p, uint16_t *out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtps_ph(_mm512_loadu_ps(p + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; ++i)
+    out[i] = mpcrtF16FromF32(p[i]).bits;
+}
+
+static void toF16(const float *p, uint16_t *out, int64_t n) {
+  if (haveAvx512()) {
+    toF16Avx512(p, out, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = mpcrtF16FromF32(p[i]).bits;
+}
+
 static void roundF16(float *p, int64_t n) {
   if (haveAvx512()) {
     roundF16Avx512(p, n);
@@ -561,7 +579,7 @@ static void runSerial(const Gemm *g) {
     for (int64_t i = 0; i < g->M; ++i) {
       const uint16_t *row = (const uint16_t *)g->out + i * g->ldc;
       for (int64_t j = 0; j < g->N; ++j)
-        tmp[i * g->N + j] = bf16Out ? bf16ToF32(row[j]) : mpcrtF16ToF32((MpcrtF16){row[j]});
+        tmp[i * g->N + j] = bf16Out ? bf16ToF32(row[j]) : halfToFloat(row[j]);
     }
   Gemm inner = *g;
   inner.C = tmp;
@@ -570,8 +588,11 @@ static void runSerial(const Gemm *g) {
   runBlocked(&inner);
   for (int64_t i = 0; i < g->M; ++i) {
     uint16_t *row = (uint16_t *)g->out + i * g->ldc;
-    for (int64_t j = 0; j < g->N; ++j)
-      row[j] = bf16Out ? bf16Bits(tmp[i * g->N + j]) : mpcrtF16FromF32(tmp[i * g->N + j]).bits;
+    if (bf16Out)
+      for (int64_t j = 0; j < g->N; ++j)
+        row[j] = bf16Bits(tmp[i * g->N + j]);
+    else
+      toF16(tmp + i * g->N, row, g->N);
   }
   release(g->slot, tmp);
 }

@@ -19,9 +19,12 @@
 #include "mpc/runtime.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Generated code has no way to handle an error: a kernel that cannot run
  * (a bug in the compiler, or out of memory) stops the program. */
@@ -101,6 +104,43 @@ static void gemmF64(int64_t M, int64_t N, int64_t K, const double *A, int64_t ld
     }
 }
 
+/* gemmF64 split along M across the online CPUs (64-true trains too). */
+typedef struct {
+  int64_t M, N, K;
+  const double *A, *B;
+  double *C;
+} F64Part;
+
+static void *runF64Part(void *arg) {
+  F64Part *p = arg;
+  gemmF64(p->M, p->N, p->K, p->A, p->K, p->B, p->N, false, p->C, p->N);
+  return NULL;
+}
+
+static void gemmF64Threads(int64_t M, int64_t N, int64_t K, const double *A, const double *B, double *C) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int threads = cpus < 1 ? 1 : cpus > 16 ? 16 : (int)cpus;
+  if ((double)M * (double)N * (double)K < 1e6 || M < threads)
+    threads = 1;
+  pthread_t ids[16];
+  F64Part parts[16];
+  bool started[16] = {false};
+  int64_t per = (M + threads - 1) / threads;
+  for (int t = 0; t < threads; ++t) {
+    int64_t begin = t * per, end = begin + per < M ? begin + per : M;
+    parts[t] = (F64Part){end > begin ? end - begin : 0, N, K, A + begin * K, B, C + begin * N};
+    if (t == 0 || parts[t].M == 0)
+      continue;
+    started[t] = pthread_create(&ids[t], NULL, runF64Part, &parts[t]) == 0;
+    if (!started[t])
+      runF64Part(&parts[t]);
+  }
+  runF64Part(&parts[0]);
+  for (int t = 1; t < threads; ++t)
+    if (started[t])
+      pthread_join(ids[t], NULL);
+}
+
 static double *toF64(const void *p, int64_t type, int64_t n) {
   double *d = kernelAlloc("matmul", (size_t)n * sizeof(double));
   for (int64_t i = 0; i < n; ++i)
@@ -118,7 +158,16 @@ static void product(int64_t M, int64_t N, int64_t K, const void *A, int64_t aTyp
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j)
         c[i * N + j] = bias ? load(bias, biasType, j) : 0.0;
-    gemmF64(M, N, K, a, K, b, transB ? K : N, transB, c, N);
+    if (transB) { /* transpose once, so that the inner loop is an axpy the compiler vectorises */
+      double *bt = kernelAlloc("matmul", (size_t)(K * N) * sizeof(double));
+      for (int64_t j = 0; j < N; ++j)
+        for (int64_t k = 0; k < K; ++k)
+          bt[k * N + j] = b[j * K + k];
+      gemmF64Threads(M, N, K, a, bt, c);
+      free(bt);
+    } else {
+      gemmF64Threads(M, N, K, a, b, c);
+    }
     if ((void *)c != C) {
       for (int64_t i = 0; i < M * N; ++i)
         store(C, cType, i, c[i]);
