@@ -3,6 +3,9 @@
 #include "support.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <mlir-c/Diagnostics.h>
 #include <mlir-c/RegisterEverything.h>
 #include <string.h>
@@ -125,4 +128,35 @@ MlirModule mpcParseModule(MlirContext ctx, MlirStringRef source, const char *sou
 
 bool mpcLocationIsParserBuffer(MlirStringRef file) {
   return file.length == 1 && file.data[0] == parserBufferName[0];
+}
+
+char *mpcReadFile(const char *path, size_t *length, char *error, size_t errorSize) {
+  bool useStdin = !strcmp(path, "-");
+  FILE *f = useStdin ? stdin : fopen(path, "rb");
+  if (!f) {
+    snprintf(error, errorSize, "cannot open '%s': %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  for (size_t n; buf && (n = fread(buf + len, 1, cap - 1 - len, f)) > 0;) {
+    len += n;
+    if (len == cap - 1) {
+      char *grown = realloc(buf, cap *= 2);
+      if (!grown)
+        free(buf);
+      buf = grown;
+    }
+  }
+  bool failed = !buf || ferror(f);
+  if (!useStdin)
+    fclose(f);
+  if (failed) {
+    snprintf(error, errorSize, "cannot read '%s'%s", path, buf ? "" : ": out of memory");
+    free(buf);
+    return NULL;
+  }
+  buf[len] = 0;
+  *length = len;
+  return buf;
 }

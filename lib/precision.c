@@ -181,3 +181,29 @@ bool mpcOptionsLoadPolicy(MpcOptions *options, const char *path, char *error, si
   fclose(f);
   return ok;
 }
+
+bool mpcOptionsFromFlags(MpcOptions *options, const char *tool, const char *precision, const char *target,
+                         const char *policy, char *error, size_t errorSize, bool *usage) {
+  MpcPrecisionMode mode = MPC_MODE_32_TRUE;
+  bool deprecated = false;
+  *usage = true;
+  if (precision && !mpcModeParse(precision, &mode, &deprecated)) {
+    snprintf(error, errorSize, "invalid --precision '%s'; expected one of: %s", precision, mpcModeAllowedList());
+    return false;
+  }
+  if (deprecated)
+    fprintf(stderr,
+            "%s: warning: --precision=%s is supported for historical reasons but its usage is discouraged; "
+            "use --precision=%s instead\n",
+            tool, precision, mpcModeInfoGet(mode)->name);
+  MpcTarget t = MPC_TARGET_CPU;
+  if (target && !strcmp(target, "cuda"))
+    t = MPC_TARGET_CUDA;
+  else if (target && strcmp(target, "cpu")) {
+    snprintf(error, errorSize, "invalid --target '%s'; expected cpu or cuda", target);
+    return false;
+  }
+  mpcOptionsInit(options, mode, t);
+  *usage = false;
+  return !policy || mpcOptionsLoadPolicy(options, policy, error, errorSize);
+}

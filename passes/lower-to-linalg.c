@@ -412,34 +412,24 @@ static Name inArg(int i) {
  * Elementwise ops
  *--------------------------------------------------------------------------*/
 
-/* The scalar rule of an elementwise mpc op (operands in arithmetic type a). */
+/* The scalar rule of an elementwise mpc op (operands in arithmetic type a):
+ * one arith/math op for most, a few lines for the rest. */
+static const struct {
+  const char *op, *mlir;
+  int arity;
+} directRules[] = {
+    {"add", "arith.addf", 2}, {"sub", "arith.subf", 2}, {"mul", "arith.mulf", 2},  {"div", "arith.divf", 2},
+    {"pow", "math.powf", 2},  {"neg", "arith.negf", 1}, {"tanh", "math.tanh", 1},  {"erf", "math.erf", 1},
+    {"exp", "math.exp", 1},   {"log", "math.log", 1},   {"sqrt", "math.sqrt", 1},  {"rsqrt", "math.rsqrt", 1},
+};
+
 static Name scalarRule(Body *b, const char *op, MlirOperation mop, const Name *x, MpcEltKind a) {
-  if (!strcmp(op, "add"))
-    return bodyBin(b, "arith.addf", x[0], x[1], a);
-  if (!strcmp(op, "sub"))
-    return bodyBin(b, "arith.subf", x[0], x[1], a);
-  if (!strcmp(op, "mul"))
-    return bodyBin(b, "arith.mulf", x[0], x[1], a);
-  if (!strcmp(op, "div"))
-    return bodyBin(b, "arith.divf", x[0], x[1], a);
-  if (!strcmp(op, "pow"))
-    return bodyBin(b, "math.powf", x[0], x[1], a);
-  if (!strcmp(op, "neg"))
-    return bodyUn(b, "arith.negf", x[0], a);
+  for (size_t i = 0; i < sizeof directRules / sizeof *directRules; ++i)
+    if (!strcmp(op, directRules[i].op))
+      return directRules[i].arity == 2 ? bodyBin(b, directRules[i].mlir, x[0], x[1], a)
+                                       : bodyUn(b, directRules[i].mlir, x[0], a);
   if (!strcmp(op, "relu"))
     return bodyBin(b, "arith.maximumf", x[0], bodyConst(b, 0, a), a);
-  if (!strcmp(op, "tanh"))
-    return bodyUn(b, "math.tanh", x[0], a);
-  if (!strcmp(op, "erf"))
-    return bodyUn(b, "math.erf", x[0], a);
-  if (!strcmp(op, "exp"))
-    return bodyUn(b, "math.exp", x[0], a);
-  if (!strcmp(op, "log"))
-    return bodyUn(b, "math.log", x[0], a);
-  if (!strcmp(op, "sqrt"))
-    return bodyUn(b, "math.sqrt", x[0], a);
-  if (!strcmp(op, "rsqrt"))
-    return bodyUn(b, "math.rsqrt", x[0], a);
   if (!strcmp(op, "reciprocal"))
     return bodyBin(b, "arith.divf", bodyConst(b, 1, a), x[0], a);
   if (!strcmp(op, "sigmoid")) {
@@ -1093,13 +1083,19 @@ static int64_t computeCode(MpcEltKind a, MpcEltKind b, MpcEltKind out) {
   return a == MPC_ELT_F16 && b == MPC_ELT_F16 ? MPCRT_F16 : MPCRT_F32;
 }
 
+/* All operands of a matrix op (at most 3), through fused casts. */
+static int matrixOperands(Lower *L, MlirOperation op, Name *in, VT *inT, MpcEltKind *comp) {
+  int n = (int)mlirOperationGetNumOperands(op);
+  for (int i = 0; i < n && i < 3; ++i)
+    matrixOperand(L, mlirOperationGetOperand(op, i), &in[i], &inT[i], &comp[i]);
+  return n < 3 ? n : 3;
+}
+
 static Name lowerMatmul(Lower *L, MlirOperation op, bool linear, const VT *to) {
   Name in[3];
   VT inT[3];
   MpcEltKind comp[3];
-  int n = (int)mlirOperationGetNumOperands(op);
-  for (int i = 0; i < n; ++i)
-    matrixOperand(L, mlirOperationGetOperand(op, i), &in[i], &inT[i], &comp[i]);
+  int n = matrixOperands(L, op, in, inT, comp);
   /* meta: aType bType cType biasType batch M N K transB compute */
   int64_t meta[10];
   const VT *a = &inT[0], *b = &inT[1];
@@ -1132,9 +1128,7 @@ static Name lowerConv2d(Lower *L, MlirOperation op, const VT *to) {
   Name in[3];
   VT inT[3];
   MpcEltKind comp[3];
-  int n = (int)mlirOperationGetNumOperands(op);
-  for (int i = 0; i < n; ++i)
-    matrixOperand(L, mlirOperationGetOperand(op, i), &in[i], &inT[i], &comp[i]);
+  int n = matrixOperands(L, op, in, inT, comp);
   int64_t strides[2] = {1, 1}, pad[4] = {0}, dil[2] = {1, 1};
   intsAttr(op, "strides", strides, 2);
   intsAttr(op, "padding", pad, 4);

@@ -162,44 +162,23 @@ static void parseArgs(int argc, char **argv, Options *o) {
     usageError("nothing to build: give --forward (a runner) or --emit=mlir|llvm|obj");
   if (o->forward && o->emit != EMIT_EXE)
     usageError("--forward builds an executable; it cannot be combined with --emit");
-  MpcPrecisionMode mode = MPC_MODE_32_TRUE;
-  bool deprecated = false;
-  if (o->precision && !mpcModeParse(o->precision, &mode, &deprecated))
-    usageError("invalid --precision '%s'; expected one of: %s", o->precision, mpcModeAllowedList());
-  if (deprecated)
-    fprintf(stderr,
-            "mpc-compile: warning: --precision=%s is supported for historical reasons but its usage is discouraged; "
-            "use --precision=%s instead\n",
-            o->precision, mpcModeInfoGet(mode)->name);
-  mpcOptionsInit(&o->mpc, mode, MPC_TARGET_CPU);
   char error[512];
-  if (o->policy && !mpcOptionsLoadPolicy(&o->mpc, o->policy, error, sizeof error))
+  bool usage;
+  if (!mpcOptionsFromFlags(&o->mpc, "mpc-compile", o->precision, "cpu", o->policy, error, sizeof error, &usage)) {
+    if (usage)
+      usageError("%s", error);
     fatal("%s", error);
+  }
   if (o->report)
     o->mpc.report = mpcReportCreate();
 }
 
 static char *readFile(const char *path, size_t *length) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    fatal("cannot open '%s': %s", path, strerror(errno));
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  for (size_t n; buf && (n = fread(buf + len, 1, cap - len, f)) > 0;) {
-    len += n;
-    if (len == cap) {
-      char *grown = realloc(buf, cap *= 2);
-      if (!grown)
-        free(buf);
-      buf = grown;
-    }
-  }
-  bool bad = !buf || ferror(f);
-  fclose(f);
-  if (bad)
-    fatal("cannot read '%s'", path);
-  *length = len;
-  return buf;
+  char error[512];
+  char *text = mpcReadFile(path, length, error, sizeof error);
+  if (!text)
+    fatal("%s", error);
+  return text;
 }
 
 static double now(void) {

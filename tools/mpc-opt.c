@@ -77,23 +77,11 @@ static void addStage(Options *o, Stage s) {
 /* Validates the precision flags and fills o->mpc; `--precision` alone
  * (no pass flags, no --pass-pipeline) runs the precision pipeline. */
 static void setupPrecision(Options *o) {
-  MpcPrecisionMode mode = MPC_MODE_32_TRUE;
-  bool deprecated = false;
-  if (o->precision && !mpcModeParse(o->precision, &mode, &deprecated))
-    usageError("invalid --precision '%s'; expected one of: %s", o->precision, mpcModeAllowedList());
-  if (deprecated)
-    fprintf(stderr,
-            "mpc-opt: warning: --precision=%s is supported for historical reasons but its usage is discouraged; "
-            "use --precision=%s instead\n",
-            o->precision, mpcModeInfoGet(mode)->name);
-  MpcTarget target = MPC_TARGET_CPU;
-  if (o->target && !strcmp(o->target, "cuda"))
-    target = MPC_TARGET_CUDA;
-  else if (o->target && strcmp(o->target, "cpu"))
-    usageError("invalid --target '%s'; expected cpu or cuda", o->target);
-  mpcOptionsInit(&o->mpc, mode, target);
   char error[512];
-  if (o->policy && !mpcOptionsLoadPolicy(&o->mpc, o->policy, error, sizeof error)) {
+  bool usage;
+  if (!mpcOptionsFromFlags(&o->mpc, "mpc-opt", o->precision, o->target, o->policy, error, sizeof error, &usage)) {
+    if (usage)
+      usageError("%s", error);
     fprintf(stderr, "mpc-opt: error: %s\n", error);
     exit(1);
   }
@@ -164,31 +152,13 @@ static void parseArgs(int argc, char **argv, Options *o) {
 
 /* Reads all of `path` ("-" for stdin); exits with a one-line error. */
 static char *readInput(const char *path, size_t *length) {
-  FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-  if (!f) {
-    fprintf(stderr, "mpc-opt: error: cannot open '%s': %s\n", path, strerror(errno));
+  char error[512];
+  char *text = mpcReadFile(path, length, error, sizeof error);
+  if (!text) {
+    fprintf(stderr, "mpc-opt: error: %s\n", error);
     exit(1);
   }
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  for (size_t n; buf && (n = fread(buf + len, 1, cap - len, f)) > 0;) {
-    len += n;
-    if (len == cap) {
-      char *grown = realloc(buf, cap *= 2);
-      if (!grown)
-        free(buf);
-      buf = grown;
-    }
-  }
-  bool failed = !buf || ferror(f);
-  if (f != stdin)
-    fclose(f);
-  if (failed) {
-    fprintf(stderr, "mpc-opt: error: cannot read '%s'%s\n", path, buf ? "" : ": out of memory");
-    exit(1);
-  }
-  *length = len;
-  return buf;
+  return text;
 }
 
 /*---------------------------------------------------------------------------

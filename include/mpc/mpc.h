@@ -111,6 +111,10 @@ bool mpcVerify(MlirOperation root);
  * top-level ops that are not a module in one, as mlir-opt does. Returns a
  * null module after emitting diagnostics on failure. */
 MlirModule mpcParseModule(MlirContext ctx, MlirStringRef source, const char *sourceName);
+/* Reads all of `path` ("-" for stdin) into a malloc'ed buffer (NUL-terminated,
+ * *length without the NUL). On failure returns NULL and writes a one-line
+ * reason ("cannot open 'f': No such file or directory") to error. */
+char *mpcReadFile(const char *path, size_t *length, char *error, size_t errorSize);
 /* True for the file name MLIR gives a buffer while mpcParseModule parses it
  * ("-"); diagnostics emitted during parsing carry it. */
 bool mpcLocationIsParserBuffer(MlirStringRef file);
@@ -242,6 +246,13 @@ void mpcOptionsInit(MpcOptions *options, MpcPrecisionMode mode, MpcTarget target
 /* Applies a policy file (`op class` per line, `#` comments). On error writes
  * "FILE:LINE: message" into `error` and returns false. */
 bool mpcOptionsLoadPolicy(MpcOptions *options, const char *path, char *error, size_t errorSize);
+/* The tools' shared flag handling: --precision (NULL: 32-true; a legacy
+ * alias prints "TOOL: warning: ..." naming the new spelling), --target (NULL:
+ * cpu) and --policy (NULL: none) into *options. False with a one-line
+ * message in error for an unknown mode or target or a bad policy file;
+ * *usage tells whether it was a flag's value (a usage error) or a file. */
+bool mpcOptionsFromFlags(MpcOptions *options, const char *tool, const char *precision, const char *target,
+                         const char *policy, char *error, size_t errorSize, bool *usage);
 
 /*---------------------------------------------------------------------------
  * Passes
