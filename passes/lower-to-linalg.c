@@ -1195,9 +1195,28 @@ static bool lowerOp(Lower *L, MlirOperation op) {
   snprintf(opName, sizeof opName, "%.*s", (int)full.length, full.data);
   if (!strcmp(opName, "func.return")) {
     intptr_t n = mlirOperationGetNumOperands(op);
+    /* A value returned twice gets a copy for the second place: upstream's
+     * buffer-results-to-out-params crashes on one buffer in two results. */
+    Name *names = calloc((size_t)n + 1, sizeof *names);
+    if (!names)
+      abort();
+    for (intptr_t i = 0; i < n; ++i) {
+      MlirValue v = mlirOperationGetOperand(op, i);
+      names[i] = keep(nameOf(L, v));
+      bool seen = false;
+      for (intptr_t j = 0; j < i; ++j)
+        seen |= mlirValueEqual(mlirOperationGetOperand(op, j), v);
+      VT t;
+      if (seen && vtOf(v, &t)) {
+        Name c = keep(fresh(L));
+        emit(L, "    %s = bufferization.alloc_tensor() copy(%s) : %s\n", c.s, names[i].s, tt(&t));
+        names[i] = c;
+      }
+    }
     emit(L, "    return");
     for (intptr_t i = 0; i < n; ++i)
-      emit(L, "%s %s", i ? "," : "", nameOf(L, mlirOperationGetOperand(op, i)));
+      emit(L, "%s %s", i ? "," : "", names[i].s);
+    free(names);
     if (n) {
       emit(L, " :");
       for (intptr_t i = 0; i < n; ++i) {
