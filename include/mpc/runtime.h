@@ -220,6 +220,24 @@ void mpcrtGemmConfigure(MpcrtGemmKernel kernel, int threads);
 const char *mpcrtGemmKernelName(bool bf16);
 
 /*---------------------------------------------------------------------------
+ * Kernels that generated code calls (runtime/cpu/kernels.c)
+ *
+ * One signature for all: `meta` is a constant array the compiler writes
+ * (element types as MpcrtDType codes, sizes, attributes; the layouts are in
+ * kernels.c), `out` the result, absent inputs NULL. Dense row-major data.
+ *---------------------------------------------------------------------------*/
+
+/* meta: aType bType cType biasType batch M N K transB compute */
+void mpcrt_kernel_matmul(const int64_t *meta, void *out, const void *a, const void *b, const void *bias);
+/* meta: xType wType yType biasType N C H W O KH KW OH OW strideH strideW
+ *       padTop padLeft dilationH dilationW groups compute */
+void mpcrt_kernel_conv2d(const int64_t *meta, void *out, const void *x, const void *w, const void *bias);
+/* meta: xType yType isMax N C H W OH OW KH KW strideH strideW padTop padLeft */
+void mpcrt_kernel_pool2d(const int64_t *meta, void *out, const void *x, const void *unused1, const void *unused2);
+/* meta: xType indexType updatesType outType rank axis xDims[rank] indexDims[rank] */
+void mpcrt_kernel_scatter_add(const int64_t *meta, void *out, const void *x, const void *index, const void *updates);
+
+/*---------------------------------------------------------------------------
  * Compiled models and the forward runner (runtime/runner.c)
  *---------------------------------------------------------------------------*/
 
