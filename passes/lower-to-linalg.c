@@ -61,7 +61,7 @@ typedef struct {
   int next;
   Named *names;
   size_t numNames, capNames;
-  MlirOperation *skipped; /* casts fused into matrix ops */
+  MlirOperation *skipped; /* casts fused into matrix ops, ReLUs into their kernels */
   size_t numSkipped, capSkipped;
   bool needMatmul, needConv, needPool, needScatter;
   MpcStr helpers; /* the private functions around kernel calls */
@@ -1066,7 +1066,7 @@ static void matrixOperand(Lower *L, MlirValue v, Name *name, VT *t, MpcEltKind *
   VT castT;
   vtOf(v, &castT);
   *computed = castT.k;
-  if (mlirValueIsAOpResult(v) && isSkipped(L, mlirOpResultGetOwner(v)))
+  if (mlirValueIsAOpResult(v) && mpcIsCast(mlirOpResultGetOwner(v)) && isSkipped(L, mlirOpResultGetOwner(v)))
     v = mlirOperationGetOperand(mlirOpResultGetOwner(v), 0);
   *name = keep(nameOf(L, v));
   vtOf(v, t);
@@ -1083,6 +1083,24 @@ static int64_t computeCode(MpcEltKind a, MpcEltKind b, MpcEltKind out) {
   return a == MPC_ELT_F16 && b == MPC_ELT_F16 ? MPCRT_F16 : MPCRT_F32;
 }
 
+/* A ReLU that is the only user of a matrix op's result becomes the GEMM's
+ * epilogue: applied to each block of the result while it is in cache, so
+ * the activation costs no pass over memory. Returns the epilogue code and
+ * marks the ReLU as done. */
+static int64_t fuseEpilogue(Lower *L, MlirOperation op) {
+  MlirValue r = mlirOperationGetResult(op, 0);
+  MlirOpOperand use = mlirValueGetFirstUse(r);
+  if (mlirOpOperandIsNull(use) || !mlirOpOperandIsNull(mlirOpOperandGetNextUse(use)))
+    return MPCRT_EPILOGUE_NONE;
+  MlirOperation user = mlirOpOperandGetOwner(use);
+  if (!mpcOpIsNamed(user, "mpc.relu") || !mlirTypeEqual(mlirValueGetType(mlirOperationGetResult(user, 0)),
+                                                         mlirValueGetType(r)))
+    return MPCRT_EPILOGUE_NONE;
+  L->skipped = mpcGrowArray(L->skipped, &L->capSkipped, L->numSkipped + 1, sizeof *L->skipped);
+  L->skipped[L->numSkipped++] = user;
+  return MPCRT_EPILOGUE_RELU;
+}
+
 /* All operands of a matrix op (at most 3), through fused casts. */
 static int matrixOperands(Lower *L, MlirOperation op, Name *in, VT *inT, MpcEltKind *comp) {
   int n = (int)mlirOperationGetNumOperands(op);
@@ -1096,8 +1114,8 @@ static Name lowerMatmul(Lower *L, MlirOperation op, bool linear, const VT *to) {
   VT inT[3];
   MpcEltKind comp[3];
   int n = matrixOperands(L, op, in, inT, comp);
-  /* meta: aType bType cType biasType batch M N K transB compute */
-  int64_t meta[10];
+  /* meta: aType bType cType biasType batch M N K transB compute epilogue */
+  int64_t meta[11];
   const VT *a = &inT[0], *b = &inT[1];
   int64_t K = a->s.dims[a->s.rank - 1];
   int64_t batch = 1, M, N;
@@ -1120,8 +1138,9 @@ static Name lowerMatmul(Lower *L, MlirOperation op, bool linear, const VT *to) {
   meta[7] = K;
   meta[8] = linear;
   meta[9] = computeCode(comp[0], comp[1], to->k);
+  meta[10] = fuseEpilogue(L, op);
   L->needMatmul = true;
-  return kernelCall(L, "mpcrt_kernel_matmul", meta, 10, to, n, in, inT);
+  return kernelCall(L, "mpcrt_kernel_matmul", meta, 11, to, n, in, inT);
 }
 
 static Name lowerConv2d(Lower *L, MlirOperation op, const VT *to) {
@@ -1134,12 +1153,12 @@ static Name lowerConv2d(Lower *L, MlirOperation op, const VT *to) {
   intsAttr(op, "padding", pad, 4);
   intsAttr(op, "dilations", dil, 2);
   const MpcShape *x = &inT[0].s, *w = &inT[1].s;
-  int64_t meta[21] = {dtypeCode(inT[0].k), dtypeCode(inT[1].k), dtypeCode(to->k), n > 2 ? dtypeCode(inT[2].k) : -1,
+  int64_t meta[22] = {dtypeCode(inT[0].k), dtypeCode(inT[1].k), dtypeCode(to->k), n > 2 ? dtypeCode(inT[2].k) : -1,
                       x->dims[0], x->dims[1], x->dims[2], x->dims[3], w->dims[0], w->dims[2], w->dims[3],
                       to->s.dims[2], to->s.dims[3], strides[0], strides[1], pad[0], pad[1], dil[0], dil[1],
-                      intAttr(op, "groups"), computeCode(comp[0], comp[1], to->k)};
+                      intAttr(op, "groups"), computeCode(comp[0], comp[1], to->k), fuseEpilogue(L, op)};
   L->needConv = true;
-  return kernelCall(L, "mpcrt_kernel_conv2d", meta, 21, to, n, in, inT);
+  return kernelCall(L, "mpcrt_kernel_conv2d", meta, 22, to, n, in, inT);
 }
 
 static Name lowerPool(Lower *L, MlirOperation op, bool isMax, Name x, const VT *t, const VT *to) {
@@ -1279,7 +1298,9 @@ static bool lowerOp(Lower *L, MlirOperation op) {
     bool ew = false;
     for (size_t i = 0; i < sizeof elementwise / sizeof *elementwise; ++i)
       ew |= !strcmp(name, elementwise[i]);
-    if (ew)
+    if (!strcmp(name, "relu") && isSkipped(L, op)) /* the epilogue of the matrix op before it */
+      r = in[0];
+    else if (ew)
       r = lowerElementwise(L, name, op, (int)numIn, in, inT, &to);
     else if (!strcmp(name, "where"))
       r = lowerElementwise(L, "where", op, 3, in, inT, &to);

@@ -186,6 +186,10 @@ void mpcrtGemmF32(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, 
 void mpcrtGemmBF16(int64_t M, int64_t N, int64_t K, const MpcrtBF16 *A, int64_t lda, const MpcrtBF16 *B,
                    int64_t ldb, bool transB, float *C, int64_t ldc, bool accumulate);
 
+/* What the GEMM applies to C before it leaves the cache: nothing, or ReLU
+ * (a linear layer's activation, fused by mpc-lower-to-linalg). */
+typedef enum { MPCRT_EPILOGUE_NONE, MPCRT_EPILOGUE_RELU } MpcrtEpilogue;
+
 /* The general form: A, B and C each f32, f16 or bf16; the products computed
  * in f32, in bf16 (inputs rounded to bf16 while packing, vdpbf16ps), or in
  * "f16" (inputs rounded to f16 while packing, products and sums in f32: what
@@ -208,6 +212,7 @@ typedef struct {
   MpcrtDType cType;
   MpcrtDType compute; /* MPCRT_F32, MPCRT_BF16 or MPCRT_F16 */
   bool accumulate;
+  MpcrtEpilogue epilogue; /* applied to each block of C as its last K block is done */
 } MpcrtGemmArgs;
 
 bool mpcrtGemm(const MpcrtGemmArgs *args, MpcrtError *err);
@@ -227,10 +232,10 @@ const char *mpcrtGemmKernelName(bool bf16);
  * kernels.c), `out` the result, absent inputs NULL. Dense row-major data.
  *---------------------------------------------------------------------------*/
 
-/* meta: aType bType cType biasType batch M N K transB compute */
+/* meta: aType bType cType biasType batch M N K transB compute epilogue */
 void mpcrt_kernel_matmul(const int64_t *meta, void *out, const void *a, const void *b, const void *bias);
 /* meta: xType wType yType biasType N C H W O KH KW OH OW strideH strideW
- *       padTop padLeft dilationH dilationW groups compute */
+ *       padTop padLeft dilationH dilationW groups compute epilogue */
 void mpcrt_kernel_conv2d(const int64_t *meta, void *out, const void *x, const void *w, const void *bias);
 /* meta: xType yType isMax N C H W OH OW KH KW strideH strideW padTop padLeft */
 void mpcrt_kernel_pool2d(const int64_t *meta, void *out, const void *x, const void *unused1, const void *unused2);

@@ -56,6 +56,7 @@ typedef struct {
   MpcrtDType aType, bType, cType;
   bool transB, accumulate, bf16;
   bool roundF16; /* compute type f16: operands rounded to f16 while packing, products in f32 */
+  MpcrtEpilogue epilogue;
   int slot; /* the workspace slot of this part; -1: allocate per call */
 } Gemm;
 
@@ -125,6 +126,14 @@ static inline float halfToFloat(uint16_t h) {
   u |= sign;
   memcpy(&f, &u, sizeof f);
   return f;
+}
+
+/* ReLU on bits, so that it vectorises: negative numbers (and -0) become
+ * +0, NaNs stay, as arith.maximumf(x, 0) does. */
+static void reluRow(float *row, int64_t n) {
+  uint32_t *bits = (uint32_t *)row;
+  for (int64_t j = 0; j < n; ++j)
+    bits[j] = bits[j] >= 0x80000000u && bits[j] <= 0xff800000u ? 0u : bits[j];
 }
 
 static inline float bf16ToF32(uint16_t bits) {
@@ -618,7 +627,7 @@ static void runBlocked(const Gemm *g) {
       int64_t kc = g->K - k0 < KC ? g->K - k0 : KC;
       if (g->bf16)
         kc = (kc + 1) & ~(int64_t)1;
-      bool add = g->accumulate || k0 > 0;
+      bool add = g->accumulate || k0 > 0, last = k0 + KC >= g->K;
       if (g->bf16)
         packB16(g, k0, kc, j0, nc, packedB);
       else
@@ -647,6 +656,9 @@ static void runBlocked(const Gemm *g) {
               (fast ? kernel32 : portable32)(kc, a, b, c, g->ldc, mr, nr, add);
             }
           }
+        if (last && g->epilogue == MPCRT_EPILOGUE_RELU) /* this mc x nc block of C is final and in cache */
+          for (int64_t i = 0; i < mc; ++i)
+            reluRow(g->C + (i0 + i) * g->ldc + j0, nc);
       }
     }
   }
@@ -727,19 +739,20 @@ bool mpcrtGemm(const MpcrtGemmArgs *a, MpcrtError *err) {
   run((Gemm){.M = a->M, .N = a->N, .K = a->K, .lda = a->lda, .ldb = a->ldb, .ldc = a->ldc, .A = a->A, .B = a->B,
              .C = a->C, .out = a->C, .aType = a->aType, .bType = a->bType, .cType = a->cType, .transB = a->transB,
              .accumulate = a->accumulate, .bf16 = a->compute == MPCRT_BF16,
-             .roundF16 = a->compute == MPCRT_F16});
+             .roundF16 = a->compute == MPCRT_F16, .epilogue = a->epilogue});
   return true;
 }
 
 void mpcrtGemmF32(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
                   bool transB, float *C, int64_t ldc, bool accumulate) {
-  MpcrtGemmArgs args = {M, N, K, A, lda, MPCRT_F32, B, ldb, MPCRT_F32, transB, C, ldc, MPCRT_F32, MPCRT_F32, accumulate};
+  MpcrtGemmArgs args = {M,         N,      K,         A,         lda,        MPCRT_F32, B, ldb, MPCRT_F32, transB,
+                        C,         ldc,    MPCRT_F32, MPCRT_F32, accumulate, MPCRT_EPILOGUE_NONE};
   mpcrtGemm(&args, NULL);
 }
 
 void mpcrtGemmBF16(int64_t M, int64_t N, int64_t K, const MpcrtBF16 *A, int64_t lda, const MpcrtBF16 *B,
                    int64_t ldb, bool transB, float *C, int64_t ldc, bool accumulate) {
-  MpcrtGemmArgs args = {M, N, K, A, lda, MPCRT_BF16, B, ldb, MPCRT_BF16, transB, C, ldc, MPCRT_F32, MPCRT_BF16,
-                        accumulate};
+  MpcrtGemmArgs args = {M,          N,   K,         A,          lda,        MPCRT_BF16, B, ldb, MPCRT_BF16, transB,
+                        C,          ldc, MPCRT_F32, MPCRT_BF16, accumulate, MPCRT_EPILOGUE_NONE};
   mpcrtGemm(&args, NULL);
 }

@@ -149,8 +149,17 @@ static double *toF64(const void *p, int64_t type, int64_t n) {
 }
 
 /* One product C = A op(B) (+ bias rows), any supported types. */
+static void reluInPlace(void *C, int64_t cType, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    double v = load(C, cType, i);
+    if (!(v > 0 || v != v))
+      store(C, cType, i, 0.0);
+  }
+}
+
 static void product(int64_t M, int64_t N, int64_t K, const void *A, int64_t aType, const void *B, int64_t bType,
-                    bool transB, void *C, int64_t cType, const void *bias, int64_t biasType, int64_t compute) {
+                    bool transB, void *C, int64_t cType, const void *bias, int64_t biasType, int64_t compute,
+                    int64_t epilogue) {
   if (compute == MPCRT_F64) {
     double *a = aType == MPCRT_F64 ? (double *)A : toF64(A, aType, M * K);
     double *b = bType == MPCRT_F64 ? (double *)B : toF64(B, bType, K * N);
@@ -177,6 +186,8 @@ static void product(int64_t M, int64_t N, int64_t K, const void *A, int64_t aTyp
       free(a);
     if ((const void *)b != B)
       free(b);
+    if (epilogue == MPCRT_EPILOGUE_RELU)
+      reluInPlace(C, cType, M * N);
     return;
   }
   if (bias) { /* C starts as the bias rows (in C's type), the product accumulates */
@@ -188,22 +199,24 @@ static void product(int64_t M, int64_t N, int64_t K, const void *A, int64_t aTyp
   }
   MpcrtGemmArgs args = {.M = M, .N = N, .K = K, .A = A, .lda = K, .aType = (MpcrtDType)aType, .B = B,
                         .ldb = transB ? K : N, .bType = (MpcrtDType)bType, .transB = transB, .C = C, .ldc = N,
-                        .cType = (MpcrtDType)cType, .compute = (MpcrtDType)compute, .accumulate = bias != NULL};
+                        .cType = (MpcrtDType)cType, .compute = (MpcrtDType)compute, .accumulate = bias != NULL,
+                        .epilogue = (MpcrtEpilogue)epilogue};
   MpcrtError err;
   if (!mpcrtGemm(&args, &err))
     kernelDie("matmul", err.message);
 }
 
-/* meta: aType bType cType biasType batch M N K transB compute */
+/* meta: aType bType cType biasType batch M N K transB compute epilogue */
 void mpcrt_kernel_matmul(const int64_t *meta, void *out, const void *a, const void *b, const void *bias) {
   int64_t batch = meta[4], M = meta[5], N = meta[6], K = meta[7];
   for (int64_t i = 0; i < batch; ++i)
     product(M, N, K, byteOffset(a, meta[0], i * M * K), meta[0], byteOffset(b, meta[1], i * K * N), meta[1],
-            meta[8] != 0, (char *)out + (size_t)(i * M * N) * elemBytes(meta[2]), meta[2], bias, meta[3], meta[9]);
+            meta[8] != 0, (char *)out + (size_t)(i * M * N) * elemBytes(meta[2]), meta[2], bias, meta[3], meta[9],
+            meta[10]);
 }
 
 /* meta: xType wType yType biasType N C H W O KH KW OH OW strideH strideW
- *       padTop padLeft dilationH dilationW groups compute
+ *       padTop padLeft dilationH dilationW groups compute epilogue
  * Each image and group is one product: W[Og, Cg*KH*KW] . col[Cg*KH*KW, OH*OW]
  * with col gathered (im2col) in f32, or f64 for f64. */
 void mpcrt_kernel_conv2d(const int64_t *meta, void *out, const void *x, const void *w, const void *bias) {
@@ -211,6 +224,7 @@ void mpcrt_kernel_conv2d(const int64_t *meta, void *out, const void *x, const vo
   int64_t N = meta[4], C = meta[5], H = meta[6], W = meta[7], O = meta[8], KH = meta[9], KW = meta[10];
   int64_t OH = meta[11], OW = meta[12], sh = meta[13], sw = meta[14], pt = meta[15], pl = meta[16];
   int64_t dh = meta[17], dw = meta[18], groups = meta[19] > 0 ? meta[19] : 1, compute = meta[20];
+  int64_t epilogue = meta[21];
   int64_t Cg = C / groups, Og = O / groups, K = Cg * KH * KW, P = OH * OW;
   bool f64 = compute == MPCRT_F64;
   int64_t colType = f64 ? MPCRT_F64 : MPCRT_F32;
@@ -244,13 +258,16 @@ void mpcrt_kernel_conv2d(const int64_t *meta, void *out, const void *x, const vo
         gemmF64(Og, P, K, a, K, col, P, false, c, P);
         for (int64_t i = 0; i < Og * P; ++i)
           store(y, yT, i, c[i]);
+        if (epilogue == MPCRT_EPILOGUE_RELU)
+          reluInPlace(y, yT, Og * P);
         free(a);
         free(c);
         continue;
       }
       MpcrtGemmArgs args = {.M = Og, .N = P, .K = K, .A = byteOffset(w, wT, g * Og * K), .lda = K,
                             .aType = (MpcrtDType)wT, .B = col, .ldb = P, .bType = MPCRT_F32, .C = y, .ldc = P,
-                            .cType = (MpcrtDType)yT, .compute = (MpcrtDType)compute, .accumulate = bg != NULL};
+                            .cType = (MpcrtDType)yT, .compute = (MpcrtDType)compute, .accumulate = bg != NULL,
+                            .epilogue = (MpcrtEpilogue)epilogue};
       MpcrtError err;
       if (!mpcrtGemm(&args, &err))
         kernelDie("conv2d", err.message);

@@ -21,13 +21,14 @@ func.func @elementwise(%a: tensor<1x8xbf16>, %b: tensor<4x8xbf16>) -> tensor<4x8
 
 // A bf16 truncf that only feeds a matrix op is not emitted: the kernel reads
 // the f32 value and rounds while packing (meta: aType=f32(2), bType=f32(2),
-// cType=bf16(1), no bias(-1), batch 1, M=4, N=16, K=8, transB, compute=bf16(1)).
+// cType=bf16(1), no bias(-1), batch 1, M=4, N=16, K=8, transB, compute=bf16(1),
+// no epilogue).
 // CHECK-LABEL: func.func @fused_cast
 // CHECK-NOT: arith.truncf
 // CHECK: %[[R:.*]] = call @__mpc_kernel_call_0(%arg0, %arg1) : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xbf16>
 // CHECK: return %[[R]]
 // CHECK: func.func private @__mpc_kernel_call_0
-// CHECK: arith.constant dense<[2, 2, 1, -1, 1, 4, 16, 8, 1, 1]> : tensor<10xi64>
+// CHECK: arith.constant dense<[2, 2, 1, -1, 1, 4, 16, 8, 1, 1, 0]> : tensor<11xi64>
 // CHECK: bufferization.to_buffer %arg0 read_only
 // CHECK: memref.alloc() {alignment = 64 : i64} : memref<4x16xbf16>
 // CHECK: call @mpcrt_kernel_matmul(
@@ -51,7 +52,7 @@ func.func @fused_cast(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>) -> tensor<4x16x
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
 // CHECK: call @__mpc_kernel_call_1(%{{.*}}, %arg1) : (tensor<4x8xbf16>, tensor<16x8xf32>)
 // CHECK: func.func private @__mpc_kernel_call_0
-// CHECK: arith.constant dense<[2, 2, 0, -1, 1, 4, 16, 8, 1, 0]>
+// CHECK: arith.constant dense<[2, 2, 0, -1, 1, 4, 16, 8, 1, 0, 0]>
 func.func @unfused_casts(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>) -> (tensor<4x16xf16>, tensor<4x8xbf16>, tensor<4x16xbf16>) {
   %0 = arith.truncf %x : tensor<4x8xf32> to tensor<4x8xf16>
   %1 = arith.truncf %w : tensor<16x8xf32> to tensor<16x8xf16>
@@ -123,4 +124,27 @@ func.func @fused_into_generics(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> (tenso
   %1 = "mpc.exp"(%0) : (tensor<4x8xf16>) -> tensor<4x8xf16>
   %2 = "mpc.cross_entropy"(%0, %y) {reduction = "mean"} : (tensor<4x8xf16>, tensor<4xi64>) -> tensor<f16>
   return %1, %2 : tensor<4x8xf16>, tensor<f16>
+}
+
+// -----
+
+// A ReLU that is the only user of a matrix op becomes the GEMM's epilogue
+// (last meta entry 1): no generic for it. A ReLU of a result with another
+// user stays a generic.
+// CHECK-LABEL: func.func @relu_epilogue
+// CHECK-NEXT: %[[H:.*]] = call @__mpc_kernel_call_0(%arg0, %arg1, %arg2)
+// CHECK-NEXT: %[[Y:.*]] = call @__mpc_kernel_call_1(%[[H]], %arg1, %arg2)
+// CHECK: linalg.generic {{.*}} ins(%[[Y]] : tensor<4x8xf32>)
+// CHECK: arith.maximumf
+// CHECK: return %[[H]], %{{.*}}, %[[Y]]
+// CHECK: func.func private @__mpc_kernel_call_0
+// CHECK: dense<[2, 2, 2, 2, 1, 4, 8, 8, 1, 2, 1]>
+// CHECK: func.func private @__mpc_kernel_call_1
+// CHECK: dense<[2, 2, 2, 2, 1, 4, 8, 8, 1, 2, 0]>
+func.func @relu_epilogue(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %b: tensor<8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %0 = "mpc.linear"(%x, %w, %b) : (tensor<4x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %1 = "mpc.relu"(%0) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %2 = "mpc.linear"(%1, %w, %b) : (tensor<4x8xf32>, tensor<8x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %3 = "mpc.relu"(%2) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %1, %3, %2 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
 }

@@ -87,6 +87,9 @@ static void check(int64_t M, int64_t N, int64_t K, bool transB, bool accumulate,
  * rounded to bf16 when the compute type is bf16. A C stored in a 16-bit type
  * adds half an ulp of rounding: 2^-8 |ref| for bf16, 2^-11 |ref| + 2^-25 for
  * f16. */
+/* The epilogue checkMixed asks for (and applies to its reference). */
+static MpcrtEpilogue testEpilogue = MPCRT_EPILOGUE_NONE;
+
 static double roundTo(double v, MpcrtDType t) {
   MpcrtTensor one = {.dtype = t, .rank = 0};
   char buf[8];
@@ -113,7 +116,8 @@ static void checkMixed(int64_t M, int64_t N, int64_t K, MpcrtDType at, MpcrtDTyp
     mpcrtTensorSetDouble(&c, i, (double)(i % 5) - 2.0);
     mpcrtTensorSetDouble(&c0, i, (double)(i % 5) - 2.0);
   }
-  MpcrtGemmArgs args = {M, N, K, a.data, lda, at, b.data, ldb, bt, transB, c.data, ldc, ct, compute, accumulate};
+  MpcrtGemmArgs args = {M,   N,  K,       a.data,     lda,         at, b.data, ldb, bt, transB,
+                        c.data, ldc, ct, compute, accumulate, testEpilogue};
   bool ok = mpcrtGemm(&args, &err);
   int bad = !ok;
   for (int64_t i = 0; ok && i < M; ++i) {
@@ -129,6 +133,8 @@ static void checkMixed(int64_t M, int64_t N, int64_t K, MpcrtDType at, MpcrtDTyp
         ref += av * bv;
         mag += fabs(av * bv);
       }
+      if (testEpilogue == MPCRT_EPILOGUE_RELU && !(ref > 0))
+        ref = 0;
       double tol = 2.0 * (double)(K + 1) * 0x1.0p-24 * mag + 1e-30;
       if (ct == MPCRT_BF16)
         tol += 0x1.0p-8 * fabs(ref);
@@ -196,9 +202,22 @@ int main(void) {
     checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_F16, MPCRT_F16, true, false);
     checkMixed(37, 100, 330, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F16, false, true);
   }
+  /* The ReLU epilogue, on every path: f32 C across K blocks, 16-bit C
+   * through the f32 buffer, bf16 and f16 products, one and two threads. */
+  testEpilogue = MPCRT_EPILOGUE_RELU;
+  for (int threads = 1; threads <= 2; ++threads) {
+    mpcrtGemmConfigure(MPCRT_GEMM_AUTO, threads);
+    checkMixed(37, 100, 600, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, true, true);
+    checkMixed(37, 100, 600, MPCRT_F32, MPCRT_F32, MPCRT_BF16, MPCRT_BF16, true, false);
+    checkMixed(37, 100, 330, MPCRT_F16, MPCRT_F16, MPCRT_F16, MPCRT_F16, false, true);
+  }
+  mpcrtGemmConfigure(MPCRT_GEMM_PORTABLE, 2);
+  checkMixed(20, 40, 300, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, true, false);
+  testEpilogue = MPCRT_EPILOGUE_NONE;
   MpcrtError err;
   float x = 0;
-  MpcrtGemmArgs bad = {1, 1, 1, &x, 1, MPCRT_I32, &x, 1, MPCRT_F32, false, &x, 1, MPCRT_F32, MPCRT_F32, false};
+  MpcrtGemmArgs bad = {1, 1, 1, &x, 1, MPCRT_I32, &x, 1, MPCRT_F32, false, &x, 1, MPCRT_F32, MPCRT_F32, false,
+                       MPCRT_EPILOGUE_NONE};
   CHECK(!mpcrtGemm(&bad, &err) && strstr(err.message, "operands must be f32, f16 or bf16 (got A i32"));
   bad.aType = MPCRT_F32;
   bad.compute = MPCRT_F64;

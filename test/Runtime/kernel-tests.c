@@ -42,7 +42,7 @@ static void testLinear(void) {
         mag[i * N + j] += fabs((double)x[i * K + k] * w[j * K + k]);
       }
     }
-  int64_t meta[10] = {MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, 1, M, N, K, 1, MPCRT_F32};
+  int64_t meta[11] = {MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, 1, M, N, K, 1, MPCRT_F32, MPCRT_EPILOGUE_NONE};
   mpcrt_kernel_matmul(meta, y, x, w, b);
   int bad = 0;
   for (int i = 0; i < M * N; ++i)
@@ -51,7 +51,7 @@ static void testLinear(void) {
 
   /* bf16 products (operands rounded while packing) into a bf16 result. */
   MpcrtBF16 y16[M * N];
-  int64_t meta16[10] = {MPCRT_F32, MPCRT_F32, MPCRT_BF16, MPCRT_F32, 1, M, N, K, 1, MPCRT_BF16};
+  int64_t meta16[11] = {MPCRT_F32, MPCRT_F32, MPCRT_BF16, MPCRT_F32, 1, M, N, K, 1, MPCRT_BF16, MPCRT_EPILOGUE_NONE};
   mpcrt_kernel_matmul(meta16, y16, x, w, b);
   bad = 0;
   for (int i = 0; i < M; ++i)
@@ -73,11 +73,11 @@ static void testLinear(void) {
     xd[i] = x[i];
   for (int i = 0; i < N * K; ++i)
     wd[i] = w[i];
-  int64_t meta64[10] = {MPCRT_F64, MPCRT_F64, MPCRT_F64, -1, 1, M, N, K, 1, MPCRT_F64};
+  int64_t meta64[11] = {MPCRT_F64, MPCRT_F64, MPCRT_F64, -1, 1, M, N, K, 1, MPCRT_F64, MPCRT_EPILOGUE_RELU};
   mpcrt_kernel_matmul(meta64, yd, xd, wd, NULL);
   bad = 0;
   for (int i = 0; i < M * N; ++i)
-    bad += !(fabs(yd[i] - (ref[i] - b[i % N])) <= 1e-12 * (1 + mag[i]));
+    bad += !(fabs(yd[i] - fmax(ref[i] - b[i % N], 0.0)) <= 1e-12 * (1 + mag[i])); /* with the ReLU epilogue */
   CHECK(bad == 0);
 }
 
@@ -87,7 +87,7 @@ static void testBatchedMatmul(void) {
   float a[B * M * K], b[B * K * N], c[B * M * N];
   fillF32(a, B * M * K, 4);
   fillF32(b, B * K * N, 5);
-  int64_t meta[10] = {MPCRT_F32, MPCRT_F32, MPCRT_F32, -1, B, M, N, K, 0, MPCRT_F32};
+  int64_t meta[11] = {MPCRT_F32, MPCRT_F32, MPCRT_F32, -1, B, M, N, K, 0, MPCRT_F32, MPCRT_EPILOGUE_NONE};
   mpcrt_kernel_matmul(meta, c, a, b, NULL);
   int bad = 0;
   for (int t = 0; t < B; ++t)
@@ -122,11 +122,11 @@ static void testConv2d(void) {
     wd[i] = w[i];
   for (int i = 0; i < O; ++i)
     bd[i] = b[i];
-  int64_t meta[21] = {MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, N, C, H, W, O, KH, KW, OH, OW, sh, sw, pt, pl,
-                      dh, dw, G, MPCRT_F32};
+  int64_t meta[22] = {MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, N, C, H, W, O, KH, KW, OH, OW, sh, sw, pt, pl,
+                      dh, dw, G, MPCRT_F32, MPCRT_EPILOGUE_NONE};
   mpcrt_kernel_conv2d(meta, y, x, w, b);
-  int64_t meta64[21] = {MPCRT_F64, MPCRT_F64, MPCRT_F64, MPCRT_F64, N, C, H, W, O, KH, KW, OH, OW, sh, sw, pt, pl,
-                        dh, dw, G, MPCRT_F64};
+  int64_t meta64[22] = {MPCRT_F64, MPCRT_F64, MPCRT_F64, MPCRT_F64, N, C, H, W, O, KH, KW, OH, OW, sh, sw, pt, pl,
+                        dh, dw, G, MPCRT_F64, MPCRT_EPILOGUE_RELU};
   mpcrt_kernel_conv2d(meta64, yd, xd, wd, bd);
   int bad = 0, bad64 = 0;
   for (int n = 0; n < N; ++n)
@@ -148,7 +148,7 @@ static void testConv2d(void) {
               }
           int at = ((n * O + o) * OH + i) * OW + j;
           bad += !(fabs(y[at] - r) <= 2.0 * (C / G) * KH * KW * 0x1p-24 * m + 1e-30);
-          bad64 += !(fabs(yd[at] - r) <= 1e-12 * (1 + m));
+          bad64 += !(fabs(yd[at] - fmax(r, 0.0)) <= 1e-12 * (1 + m)); /* with the ReLU epilogue */
         }
   CHECK(bad == 0);
   CHECK(bad64 == 0);
