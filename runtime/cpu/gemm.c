@@ -57,6 +57,12 @@ typedef struct {
   bool transB, accumulate, bf16;
   bool roundF16; /* compute type f16: operands rounded to f16 while packing, products in f32 */
   MpcrtEpilogue epilogue;
+  /* A 16-bit C (runSerial): C above is an f32 buffer; each block is loaded
+   * from out16 before its first K block (when accumulating) and rounded into
+   * it after its last, while the block is in cache. */
+  uint16_t *out16;
+  int64_t ld16;
+  bool bf16Out;
   int slot; /* the workspace slot of this part; -1: allocate per call */
 } Gemm;
 
@@ -582,34 +588,30 @@ static void runSerial(const Gemm *g) {
   float *tmp = workspace(g->slot, 2, sizeof(float) * (size_t)(g->M * g->N));
   if (!tmp)
     abort();
-  /* Typed loops: this conversion touches every element of C once. */
-  bool bf16Out = g->cType == MPCRT_BF16;
-  if (g->accumulate)
-    for (int64_t i = 0; i < g->M; ++i) {
-      const uint16_t *row = (const uint16_t *)g->out + i * g->ldc;
-      for (int64_t j = 0; j < g->N; ++j)
-        tmp[i * g->N + j] = bf16Out ? bf16ToF32(row[j]) : halfToFloat(row[j]);
-    }
   Gemm inner = *g;
   inner.C = tmp;
   inner.ldc = g->N;
   inner.cType = MPCRT_F32;
+  inner.out16 = g->out;
+  inner.ld16 = g->ldc;
+  inner.bf16Out = g->cType == MPCRT_BF16;
   runBlocked(&inner);
-  for (int64_t i = 0; i < g->M; ++i) {
-    uint16_t *row = (uint16_t *)g->out + i * g->ldc;
-    if (bf16Out)
-      for (int64_t j = 0; j < g->N; ++j)
-        row[j] = bf16Bits(tmp[i * g->N + j]);
-    else
-      toF16(tmp + i * g->N, row, g->N);
-  }
   release(g->slot, tmp);
 }
 
 static void runBlocked(const Gemm *g) {
-  if (g->K <= 0) { /* an empty sum */
-    for (int64_t i = 0; i < g->M && !g->accumulate; ++i)
-      memset(g->C + i * g->ldc, 0, (size_t)g->N * sizeof(float));
+  if (g->K <= 0) { /* an empty sum: C is zero, or stays as it is (then ReLU) */
+    for (int64_t i = 0; i < g->M; ++i) {
+      float *row = g->C + i * g->ldc;
+      for (int64_t j = 0; j < g->N; ++j) {
+        float v = !g->accumulate ? 0.0f : g->out16 ? (g->bf16Out ? bf16ToF32(g->out16[i * g->ld16 + j])
+                                                                 : halfToFloat(g->out16[i * g->ld16 + j]))
+                                                   : row[j];
+        row[j] = g->epilogue == MPCRT_EPILOGUE_RELU && !(v > 0 || v != v) ? 0.0f : v;
+        if (g->out16)
+          g->out16[i * g->ld16 + j] = g->bf16Out ? bf16Bits(row[j]) : mpcrtF16FromF32(row[j]).bits;
+      }
+    }
     return;
   }
   size_t elt = g->bf16 ? 2 : 4; /* of the packed data */
@@ -642,6 +644,13 @@ static void runBlocked(const Gemm *g) {
           packA32(g, i0, mc, k0, kc, packedA);
         if (g->roundF16 && g->aType != MPCRT_F16)
           roundF16(packedA, (mc + MR - 1) / MR * MR * kc);
+        if (g->out16 && g->accumulate && k0 == 0) /* this block's starting values */
+          for (int64_t i = 0; i < mc; ++i) {
+            const uint16_t *from = g->out16 + (i0 + i) * g->ld16 + j0;
+            float *to = g->C + (i0 + i) * g->ldc + j0;
+            for (int64_t j = 0; j < nc; ++j)
+              to[j] = g->bf16Out ? bf16ToF32(from[j]) : halfToFloat(from[j]);
+          }
         for (int64_t js = 0; js < nc; js += NR)
           for (int64_t is = 0; is < mc; is += MR) {
             float *c = g->C + (i0 + is) * g->ldc + j0 + js;
@@ -659,6 +668,16 @@ static void runBlocked(const Gemm *g) {
         if (last && g->epilogue == MPCRT_EPILOGUE_RELU) /* this mc x nc block of C is final and in cache */
           for (int64_t i = 0; i < mc; ++i)
             reluRow(g->C + (i0 + i) * g->ldc + j0, nc);
+        if (last && g->out16) /* round the finished block into the 16-bit result */
+          for (int64_t i = 0; i < mc; ++i) {
+            const float *from = g->C + (i0 + i) * g->ldc + j0;
+            uint16_t *to = g->out16 + (i0 + i) * g->ld16 + j0;
+            if (g->bf16Out)
+              for (int64_t j = 0; j < nc; ++j)
+                to[j] = bf16Bits(from[j]);
+            else
+              toF16(from, to, nc);
+          }
       }
     }
   }

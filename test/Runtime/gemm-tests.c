@@ -213,7 +213,16 @@ int main(void) {
   }
   mpcrtGemmConfigure(MPCRT_GEMM_PORTABLE, 2);
   checkMixed(20, 40, 300, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, true, false);
+  /* An empty sum (K = 0) into 16-bit and f32 results, kept or zeroed, then ReLU. */
+  mpcrtGemmConfigure(MPCRT_GEMM_AUTO, 2);
+  for (int acc = 0; acc < 2; ++acc) {
+    checkMixed(5, 7, 0, MPCRT_F32, MPCRT_F32, MPCRT_BF16, MPCRT_BF16, false, acc);
+    checkMixed(5, 7, 0, MPCRT_F32, MPCRT_F32, MPCRT_F16, MPCRT_F32, true, acc);
+    checkMixed(5, 7, 0, MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32, false, acc);
+  }
   testEpilogue = MPCRT_EPILOGUE_NONE;
+  for (int acc = 0; acc < 2; ++acc)
+    checkMixed(5, 7, 0, MPCRT_BF16, MPCRT_F32, MPCRT_BF16, MPCRT_F32, false, acc);
   MpcrtError err;
   float x = 0;
   MpcrtGemmArgs bad = {1, 1, 1, &x, 1, MPCRT_I32, &x, 1, MPCRT_F32, false, &x, 1, MPCRT_F32, MPCRT_F32, false,
