@@ -412,31 +412,97 @@ static Name inArg(int i) {
  * Elementwise ops
  *--------------------------------------------------------------------------*/
 
-/* The scalar rule of an elementwise mpc op (operands in arithmetic type a):
- * one arith/math op for most, a few lines for the rest. */
+/*----------------------------------------------------------------------------
+ * The lowering of each op of the table (include/mpc/ops.def), in one place
+ *--------------------------------------------------------------------------*/
+
+typedef enum {
+  LOWER_NONE, /* an op added to ops.def without a lowering: an error */
+  LOWER_ELEMENTWISE,
+  LOWER_WHERE,
+  LOWER_BROADCAST_TO,
+  LOWER_TRANSPOSE,
+  LOWER_RESHAPE,
+  LOWER_SLICE,
+  LOWER_CONCAT,
+  LOWER_SOFTMAX,
+  LOWER_LAYER_NORM,
+  LOWER_REDUCE,
+  LOWER_CROSS_ENTROPY,
+  LOWER_MSE,
+  LOWER_EMBEDDING,
+  LOWER_MATMUL, /* runtime kernels from here on */
+  LOWER_CONV2D,
+  LOWER_POOL,
+  LOWER_SCATTER_ADD,
+} LowerKind;
+
+/* `scalar` is the arith/math op of an elementwise rule with `arity`
+ * operands; NULL where scalarRule spells the rule out. */
 static const struct {
-  const char *op, *mlir;
+  LowerKind kind;
+  const char *scalar;
   int arity;
-} directRules[] = {
-    {"add", "arith.addf", 2}, {"sub", "arith.subf", 2}, {"mul", "arith.mulf", 2},  {"div", "arith.divf", 2},
-    {"pow", "math.powf", 2},  {"neg", "arith.negf", 1}, {"tanh", "math.tanh", 1},  {"erf", "math.erf", 1},
-    {"exp", "math.exp", 1},   {"log", "math.log", 1},   {"sqrt", "math.sqrt", 1},  {"rsqrt", "math.rsqrt", 1},
+} lowerRules[MPC_OP_COUNT] = {
+    [MPC_OP_LINEAR] = {LOWER_MATMUL, NULL, 0},
+    [MPC_OP_MATMUL] = {LOWER_MATMUL, NULL, 0},
+    [MPC_OP_CONV2D] = {LOWER_CONV2D, NULL, 0},
+    [MPC_OP_ADD] = {LOWER_ELEMENTWISE, "arith.addf", 2},
+    [MPC_OP_SUB] = {LOWER_ELEMENTWISE, "arith.subf", 2},
+    [MPC_OP_MUL] = {LOWER_ELEMENTWISE, "arith.mulf", 2},
+    [MPC_OP_DIV] = {LOWER_ELEMENTWISE, "arith.divf", 2},
+    [MPC_OP_CONCAT] = {LOWER_CONCAT, NULL, 0},
+    [MPC_OP_NEG] = {LOWER_ELEMENTWISE, "arith.negf", 1},
+    [MPC_OP_RELU] = {LOWER_ELEMENTWISE, NULL, 1},
+    [MPC_OP_TANH] = {LOWER_ELEMENTWISE, "math.tanh", 1},
+    [MPC_OP_SIGMOID] = {LOWER_ELEMENTWISE, NULL, 1},
+    [MPC_OP_ERF] = {LOWER_ELEMENTWISE, "math.erf", 1},
+    [MPC_OP_GELU] = {LOWER_ELEMENTWISE, NULL, 1},
+    [MPC_OP_EXP] = {LOWER_ELEMENTWISE, "math.exp", 1},
+    [MPC_OP_LOG] = {LOWER_ELEMENTWISE, "math.log", 1},
+    [MPC_OP_RSQRT] = {LOWER_ELEMENTWISE, "math.rsqrt", 1},
+    [MPC_OP_SQRT] = {LOWER_ELEMENTWISE, "math.sqrt", 1},
+    [MPC_OP_RECIPROCAL] = {LOWER_ELEMENTWISE, NULL, 1},
+    [MPC_OP_POW] = {LOWER_ELEMENTWISE, "math.powf", 2},
+    [MPC_OP_SOFTMAX] = {LOWER_SOFTMAX, NULL, 0},
+    [MPC_OP_LOG_SOFTMAX] = {LOWER_SOFTMAX, NULL, 0},
+    [MPC_OP_LAYER_NORM] = {LOWER_LAYER_NORM, NULL, 0},
+    [MPC_OP_REDUCE_SUM] = {LOWER_REDUCE, NULL, 0},
+    [MPC_OP_REDUCE_MEAN] = {LOWER_REDUCE, NULL, 0},
+    [MPC_OP_REDUCE_MAX] = {LOWER_REDUCE, NULL, 0},
+    [MPC_OP_CROSS_ENTROPY] = {LOWER_CROSS_ENTROPY, NULL, 0},
+    [MPC_OP_MSE_LOSS] = {LOWER_MSE, NULL, 0},
+    [MPC_OP_RESHAPE] = {LOWER_RESHAPE, NULL, 0},
+    [MPC_OP_TRANSPOSE] = {LOWER_TRANSPOSE, NULL, 0},
+    [MPC_OP_BROADCAST_TO] = {LOWER_BROADCAST_TO, NULL, 0},
+    [MPC_OP_SLICE] = {LOWER_SLICE, NULL, 0},
+    [MPC_OP_EMBEDDING] = {LOWER_EMBEDDING, NULL, 0},
+    [MPC_OP_WHERE] = {LOWER_WHERE, NULL, 0},
+    [MPC_OP_MAX_POOL2D] = {LOWER_POOL, NULL, 0},
+    [MPC_OP_AVG_POOL2D] = {LOWER_POOL, NULL, 0},
+    [MPC_OP_SCATTER_ADD] = {LOWER_SCATTER_ADD, NULL, 0},
 };
 
+/* Ops lowered to generics (and gathers) only: they can read any operand
+ * through a fused cast. */
+static bool kindReadsInGenerics(LowerKind k) { return k != LOWER_NONE && k < LOWER_MATMUL && k != LOWER_RESHAPE &&
+                                                      k != LOWER_SLICE && k != LOWER_CONCAT; }
+
+/* The scalar rule of an elementwise op (operands in arithmetic type a). */
 static Name scalarRule(Body *b, const char *op, MlirOperation mop, const Name *x, MpcEltKind a) {
-  for (size_t i = 0; i < sizeof directRules / sizeof *directRules; ++i)
-    if (!strcmp(op, directRules[i].op))
-      return directRules[i].arity == 2 ? bodyBin(b, directRules[i].mlir, x[0], x[1], a)
-                                       : bodyUn(b, directRules[i].mlir, x[0], a);
-  if (!strcmp(op, "relu"))
+  MpcOpKind kind = mpcOpKindFromName(mlirStringRefCreateFromCString(op));
+  if (kind < MPC_OP_COUNT && lowerRules[kind].scalar)
+    return lowerRules[kind].arity == 2 ? bodyBin(b, lowerRules[kind].scalar, x[0], x[1], a)
+                                       : bodyUn(b, lowerRules[kind].scalar, x[0], a);
+  if (kind == MPC_OP_RELU)
     return bodyBin(b, "arith.maximumf", x[0], bodyConst(b, 0, a), a);
-  if (!strcmp(op, "reciprocal"))
+  if (kind == MPC_OP_RECIPROCAL)
     return bodyBin(b, "arith.divf", bodyConst(b, 1, a), x[0], a);
-  if (!strcmp(op, "sigmoid")) {
+  if (kind == MPC_OP_SIGMOID) {
     Name e = bodyUn(b, "math.exp", bodyUn(b, "arith.negf", x[0], a), a);
     return bodyBin(b, "arith.divf", bodyConst(b, 1, a), bodyBin(b, "arith.addf", bodyConst(b, 1, a), e, a), a);
   }
-  if (!strcmp(op, "gelu")) {
+  if (kind == MPC_OP_GELU) {
     MlirAttribute approx = mlirOperationGetAttributeByName(mop, mlirStringRefCreateFromCString("approximate"));
     bool tanhApprox = mlirAttributeIsAString(approx) && !strncmp(mlirStringAttrGetValue(approx).data, "tanh", 4);
     Name inner;
@@ -1013,19 +1079,9 @@ static bool matrixComputesIn(MlirOperation op, MpcEltKind k) {
          b.k == k;
 }
 
-/* Ops lowered to generics (and gathers) only, which can read any operand
- * through a fused cast. */
 static bool readsInGenerics(MlirOperation op) {
-  static const char *const names[] = {
-      "mpc.add", "mpc.sub", "mpc.mul", "mpc.div", "mpc.pow", "mpc.neg", "mpc.relu", "mpc.tanh", "mpc.sigmoid",
-      "mpc.erf", "mpc.gelu", "mpc.exp", "mpc.log", "mpc.rsqrt", "mpc.sqrt", "mpc.reciprocal", "mpc.where",
-      "mpc.broadcast_to", "mpc.transpose", "mpc.softmax", "mpc.log_softmax", "mpc.layer_norm", "mpc.reduce_sum",
-      "mpc.reduce_mean", "mpc.reduce_max", "mpc.mse_loss", "mpc.cross_entropy", "mpc.embedding", "arith.truncf",
-      "arith.extf"};
-  for (size_t i = 0; i < sizeof names / sizeof *names; ++i)
-    if (mpcOpIsNamed(op, names[i]))
-      return true;
-  return false;
+  MpcOpKind kind = mpcOpKindOf(op);
+  return kind < MPC_OP_COUNT ? kindReadsInGenerics(lowerRules[kind].kind) : mpcIsCast(op);
 }
 
 /* A cast is not emitted when every user can apply it itself: generics
@@ -1292,50 +1348,33 @@ static bool lowerOp(Lower *L, MlirOperation op) {
     return fail(L, op, "cannot lower '%s': only mpc ops, arith.constant and arith.extf/truncf casts are supported", opName);
   } else {
     const char *name = opName + 4;
-    static const char *const elementwise[] = {"add", "sub", "mul", "div", "pow", "neg", "relu", "tanh",
-                                              "sigmoid", "erf", "gelu", "exp", "log", "rsqrt", "sqrt",
-                                              "reciprocal"};
-    bool ew = false;
-    for (size_t i = 0; i < sizeof elementwise / sizeof *elementwise; ++i)
-      ew |= !strcmp(name, elementwise[i]);
-    if (!strcmp(name, "relu") && isSkipped(L, op)) /* the epilogue of the matrix op before it */
-      r = in[0];
-    else if (ew)
-      r = lowerElementwise(L, name, op, (int)numIn, in, inT, &to);
-    else if (!strcmp(name, "where"))
-      r = lowerElementwise(L, "where", op, 3, in, inT, &to);
-    else if (!strcmp(name, "broadcast_to"))
-      r = lowerElementwise(L, "copy", op, 1, in, inT, &to);
-    else if (!strcmp(name, "reshape"))
-      r = convertTensor(L, lowerReshape(L, in[0], &inT[0], &(VT){to.s, inT[0].k}), &(VT){to.s, inT[0].k}, to.k);
-    else if (!strcmp(name, "transpose"))
-      r = lowerTranspose(L, op, in[0], &inT[0], &to);
-    else if (!strcmp(name, "slice"))
-      r = convertTensor(L, lowerSlice(L, op, in[0], &inT[0], &(VT){to.s, inT[0].k}), &(VT){to.s, inT[0].k}, to.k);
-    else if (!strcmp(name, "concat"))
-      r = lowerConcat(L, op, &to);
-    else if (!strcmp(name, "softmax") || !strcmp(name, "log_softmax"))
-      r = lowerSoftmax(L, !strcmp(name, "log_softmax"), intAttr(op, "axis"), in[0], &inT[0], &to);
-    else if (!strcmp(name, "layer_norm"))
-      r = lowerLayerNorm(L, op, in, inT, &to);
-    else if (!strncmp(name, "reduce_", 7))
-      r = lowerReduce(L, op, name, in[0], &inT[0], &to);
-    else if (!strcmp(name, "cross_entropy"))
-      r = lowerCrossEntropy(L, op, in, inT, &to);
-    else if (!strcmp(name, "mse_loss"))
-      r = lowerMse(L, op, in, inT, &to);
-    else if (!strcmp(name, "embedding"))
-      r = lowerEmbedding(L, in, inT, &to);
-    else if (!strcmp(name, "linear") || !strcmp(name, "matmul"))
-      r = lowerMatmul(L, op, !strcmp(name, "linear"), &to);
-    else if (!strcmp(name, "conv2d"))
-      r = lowerConv2d(L, op, &to);
-    else if (!strcmp(name, "max_pool2d") || !strcmp(name, "avg_pool2d"))
-      r = lowerPool(L, op, !strcmp(name, "max_pool2d"), in[0], &inT[0], &to);
-    else if (!strcmp(name, "scatter_add"))
-      r = lowerScatterAdd(L, op, in, inT, &to);
-    else
-      return fail(L, op, "cannot lower '%s': no lowering for this op", opName);
+    MpcOpKind kind = mpcOpKindOf(op);
+    VT keepType = {to.s, inT[0].k}; /* reshape and slice keep the element type, then convert */
+    switch (kind < MPC_OP_COUNT ? lowerRules[kind].kind : LOWER_NONE) {
+    case LOWER_ELEMENTWISE:
+      r = kind == MPC_OP_RELU && isSkipped(L, op) ? in[0] /* the epilogue of the matrix op before it */
+                                                  : lowerElementwise(L, name, op, (int)numIn, in, inT, &to);
+      break;
+    case LOWER_WHERE: r = lowerElementwise(L, "where", op, 3, in, inT, &to); break;
+    case LOWER_BROADCAST_TO: r = lowerElementwise(L, "copy", op, 1, in, inT, &to); break;
+    case LOWER_TRANSPOSE: r = lowerTranspose(L, op, in[0], &inT[0], &to); break;
+    case LOWER_RESHAPE: r = convertTensor(L, lowerReshape(L, in[0], &inT[0], &keepType), &keepType, to.k); break;
+    case LOWER_SLICE: r = convertTensor(L, lowerSlice(L, op, in[0], &inT[0], &keepType), &keepType, to.k); break;
+    case LOWER_CONCAT: r = lowerConcat(L, op, &to); break;
+    case LOWER_SOFTMAX:
+      r = lowerSoftmax(L, kind == MPC_OP_LOG_SOFTMAX, intAttr(op, "axis"), in[0], &inT[0], &to);
+      break;
+    case LOWER_LAYER_NORM: r = lowerLayerNorm(L, op, in, inT, &to); break;
+    case LOWER_REDUCE: r = lowerReduce(L, op, name, in[0], &inT[0], &to); break;
+    case LOWER_CROSS_ENTROPY: r = lowerCrossEntropy(L, op, in, inT, &to); break;
+    case LOWER_MSE: r = lowerMse(L, op, in, inT, &to); break;
+    case LOWER_EMBEDDING: r = lowerEmbedding(L, in, inT, &to); break;
+    case LOWER_MATMUL: r = lowerMatmul(L, op, kind == MPC_OP_LINEAR, &to); break;
+    case LOWER_CONV2D: r = lowerConv2d(L, op, &to); break;
+    case LOWER_POOL: r = lowerPool(L, op, kind == MPC_OP_MAX_POOL2D, in[0], &inT[0], &to); break;
+    case LOWER_SCATTER_ADD: r = lowerScatterAdd(L, op, in, inT, &to); break;
+    default: return fail(L, op, "cannot lower '%s': no lowering for this op", opName);
+    }
   }
   bindResult(L, result, r.s);
   return true;
