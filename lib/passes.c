@@ -19,6 +19,12 @@ static const MpcPassInfo registry[] = {
     {"mpc-insert-casts", "make types follow mpc.precision with at most one cast per value and type",
      mpcCreateInsertCastsPass},
     {"mpc-fold-casts", "remove cast round trips that change nothing, and dead casts", mpcCreateFoldCastsPass},
+    {"mpc-autodiff", "derive @forward_grad from @forward: reverse-mode gradients of the loss for every mpc.param",
+     mpcCreateAutodiffPass},
+    {"mpc-loss-scaling", "scale the loss gradient, unscale and check the gradients, update the scale (--loss-scale)",
+     mpcCreateLossScalingPass},
+    {"mpc-optimizer", "turn @forward_grad into @train_step with the optimizer update of --train",
+     mpcCreateOptimizerPass},
     {"mpc-lower-to-linalg", "lower mpc ops to linalg, tensor, arith and math, and runtime kernel calls",
      mpcCreateLowerToLinalgPass},
 };

@@ -116,6 +116,7 @@ const char *mpcModeAllowedList(void) {
 
 void mpcOptionsInit(MpcOptions *options, MpcPrecisionMode mode, MpcTarget target) {
   *options = (MpcOptions){.mode = mode, .target = target};
+  options->lossScale = (MpcLossScale){MPC_SCALE_DEFAULT, 65536.0, 2.0, 0.5, 2000};
   for (int k = 0; k < MPC_OP_COUNT; ++k) {
     options->classes[k] = mpcOpInfoGet((MpcOpKind)k)->defaultClass[target];
     options->sources[k] = MPC_SOURCE_TABLE;

@@ -610,6 +610,104 @@ static bool verify_scatter_add(OpCtx *c) {
   return true;
 }
 
+/* Backward ops whose result has dims its operands do not determine (the
+ * forward op's input): the declared result is checked by running the
+ * forward shape rule on it. */
+static bool convGradCheck(OpCtx *c, const MpcShape *x, const MpcShape *w, const MpcShape *dy) {
+  int64_t st[2], pad[4], dil[2], groups = attrI64(c, "groups");
+  if (!readList(c, "strides", st, 2, 1) || !readList(c, "padding", pad, 4, 0) || !readList(c, "dilations", dil, 2, 1))
+    return false;
+  if (groups < 1 || x->dims[1] % groups || w->dims[0] % groups || w->dims[1] != x->dims[1] / groups)
+    return FAIL(c, "groups = %lld does not fit input channels %lld and weight [%lld, %lld, ...]", (long long)groups,
+                (long long)x->dims[1], (long long)w->dims[0], (long long)w->dims[1]);
+  MpcShape y = {4, {x->dims[0], w->dims[0], 0, 0}};
+  for (int d = 0; d < 2; ++d) {
+    int64_t eff = dil[d] * (w->dims[2 + d] - 1) + 1;
+    if (!windowOut(x->dims[2 + d], pad[d], pad[d + 2], eff, st[d], &y.dims[2 + d]))
+      return FAIL(c, "kernel %s (%lld with dilation) is larger than the padded input", d ? "width" : "height",
+                  (long long)eff);
+  }
+  char a[64], b[64];
+  if (!mpcShapeEqual(&y, dy))
+    return FAIL(c, "dy must be %s (conv2d of the result's shape), got %s", fmt(&y, a), fmt(dy, b));
+  return true;
+}
+
+static bool verify_conv2d_grad_input(OpCtx *c) {
+  if (!needRank(c, 0, 4, 4) || !needRank(c, 1, 4, 4))
+    return false;
+  if (c->out.rank != 4)
+    return FAIL(c, "result must have rank 4 ([N, C, H, W]), got rank %d", c->out.rank);
+  if (!convGradCheck(c, &c->out, &c->in[1], &c->in[0]))
+    return false;
+  c->expect = c->out;
+  return true;
+}
+
+static bool verify_conv2d_grad_weight(OpCtx *c) {
+  if (!needRank(c, 0, 4, 4) || !needRank(c, 1, 4, 4))
+    return false;
+  if (c->out.rank != 4)
+    return FAIL(c, "result must have rank 4 ([O, C/groups, KH, KW]), got rank %d", c->out.rank);
+  if (!convGradCheck(c, &c->in[1], &c->out, &c->in[0]))
+    return false;
+  c->expect = c->out;
+  return true;
+}
+
+static bool verify_pool2d_grad(OpCtx *c) {
+  if (!needRank(c, 0, 4, 4) || !needRank(c, 1, 4, 4))
+    return false;
+  MpcShape dy = c->in[0];
+  c->in[0] = c->in[1];
+  bool ok = verify_pool2d(c);
+  c->in[0] = dy;
+  char a[64], b[64];
+  if (ok && !mpcShapeEqual(&c->expect, &dy))
+    return FAIL(c, "dy must be %s (the pooling of x), got %s", fmt(&c->expect, a), fmt(&dy, b));
+  c->expect = c->in[1];
+  return ok;
+}
+
+static bool verify_cross_entropy_grad(OpCtx *c) {
+  if (!needRank(c, 0, 0, 0) || !needRank(c, 1, 2, 2) || !needRank(c, 2, 1, 1))
+    return false;
+  if (c->in[2].dims[0] != c->in[1].dims[0])
+    return FAIL(c, "labels must have B = %lld elements (logits are [B, C]), got %lld",
+                (long long)c->in[1].dims[0], (long long)c->in[2].dims[0]);
+  c->expect = c->in[1];
+  return true;
+}
+
+static bool verify_embedding_grad(OpCtx *c) {
+  const MpcShape *dy = &c->in[0], *ids = &c->in[1];
+  if (!needRank(c, 0, 1, MPC_MAX_RANK))
+    return false;
+  MpcShape lead = *dy;
+  lead.rank--;
+  char a[64], b[64];
+  if (!mpcShapeEqual(&lead, ids))
+    return FAIL(c, "dy must be the ids' shape %s plus one dim, got %s", fmt(ids, a), fmt(dy, b));
+  if (c->out.rank != 2 || c->out.dims[1] != dy->dims[dy->rank - 1])
+    return FAIL(c, "result must be [V, %lld] (the table's shape)", (long long)dy->dims[dy->rank - 1]);
+  c->expect = c->out;
+  return true;
+}
+
+static bool verify_gather(OpCtx *c) {
+  const MpcShape *x = &c->in[0], *idx = &c->in[1];
+  int64_t axis = attrI64(c, "axis");
+  if (!checkAxis(c, "axis", axis, x->rank))
+    return false;
+  if (idx->rank != x->rank)
+    return FAIL(c, "indices must have the rank of x (%d), got rank %d", x->rank, idx->rank);
+  for (int d = 0; d < x->rank; ++d)
+    if (d != axis && idx->dims[d] > x->dims[d])
+      return FAIL(c, "indices dim %d (%lld) exceeds x's (%lld)", d, (long long)idx->dims[d], (long long)x->dims[d]);
+  c->expect = *idx;
+  return true;
+}
+
 typedef bool (*ShapeRule)(OpCtx *);
 static const ShapeRule shapeRules[MPC_OP_COUNT] = {
 #define MPC_OP(ID, NAME, OPERANDS, ATTRS, CPU, CUDA, SHAPE) [MPC_OP_##ID] = verify_##SHAPE,
@@ -693,6 +791,11 @@ static void reportUnknownOp(MlirOperation op, MlirStringRef name) {
 
 static MlirWalkResult verifyCallback(MlirOperation op, void *userData) {
   bool *ok = userData;
+  bool trainOk;
+  if (mpcVerifyTrainOp(op, &trainOk)) {
+    *ok &= trainOk;
+    return MlirWalkResultAdvance;
+  }
   MpcOpKind kind = mpcOpKindOf(op);
   if (kind != MPC_OP_COUNT) {
     *ok &= verifyMpcOp(op, kind);

@@ -54,6 +54,8 @@ typedef struct {
   const void *ptr;
   int id; /* %vN; -1 for block arguments (then arg holds N) */
   int arg;
+  bool multi; /* result `result` of a multi-result op: %vN#result */
+  int result;
 } Named;
 
 typedef struct {
@@ -63,7 +65,7 @@ typedef struct {
   size_t numNames, capNames;
   MlirOperation *skipped; /* casts fused into matrix ops, ReLUs into their kernels */
   size_t numSkipped, capSkipped;
-  bool needMatmul, needConv, needPool, needScatter;
+  bool needMatmul, needConv, needPool, needScatter, needConvGrad, needPoolGrad, needEmbeddingGrad;
   MpcStr helpers; /* the private functions around kernel calls */
   struct Through *throughs; /* casts fused into the generics that read them */
   size_t numThroughs, capThroughs;
@@ -160,7 +162,7 @@ static const char *fresh(Lower *L) {
 
 static void bindName(Lower *L, MlirValue v, int id, int arg) {
   L->names = mpcGrowArray(L->names, &L->capNames, L->numNames + 1, sizeof *L->names);
-  L->names[L->numNames++] = (Named){v.ptr, id, arg};
+  L->names[L->numNames++] = (Named){v.ptr, id, arg, false, 0};
 }
 
 /* Binds an op result to a "%vN" string produced by fresh(). */
@@ -174,6 +176,8 @@ static const char *nameOf(Lower *L, MlirValue v) {
       char *b = bufs[which++ & 15];
       if (L->names[i].id < 0)
         snprintf(b, 24, "%%arg%d", L->names[i].arg);
+      else if (L->names[i].multi)
+        snprintf(b, 24, "%%v%d#%d", L->names[i].id, L->names[i].result);
       else
         snprintf(b, 24, "%%v%d", L->names[i].id);
       return b;
@@ -431,10 +435,15 @@ typedef enum {
   LOWER_CROSS_ENTROPY,
   LOWER_MSE,
   LOWER_EMBEDDING,
+  LOWER_CROSS_ENTROPY_GRAD,
+  LOWER_GATHER,
   LOWER_MATMUL, /* runtime kernels from here on */
   LOWER_CONV2D,
   LOWER_POOL,
   LOWER_SCATTER_ADD,
+  LOWER_CONV2D_GRAD,
+  LOWER_POOL_GRAD,
+  LOWER_EMBEDDING_GRAD,
 } LowerKind;
 
 /* `scalar` is the arith/math op of an elementwise rule with `arity`
@@ -481,12 +490,80 @@ static const struct {
     [MPC_OP_MAX_POOL2D] = {LOWER_POOL, NULL, 0},
     [MPC_OP_AVG_POOL2D] = {LOWER_POOL, NULL, 0},
     [MPC_OP_SCATTER_ADD] = {LOWER_SCATTER_ADD, NULL, 0},
+    [MPC_OP_UNARY_GRAD] = {LOWER_ELEMENTWISE, NULL, 2},
+    [MPC_OP_REDUCE_MAX_GRAD] = {LOWER_ELEMENTWISE, NULL, 3},
+    [MPC_OP_CONV2D_GRAD_INPUT] = {LOWER_CONV2D_GRAD, NULL, 0},
+    [MPC_OP_CONV2D_GRAD_WEIGHT] = {LOWER_CONV2D_GRAD, NULL, 0},
+    [MPC_OP_MAX_POOL2D_GRAD] = {LOWER_POOL_GRAD, NULL, 0},
+    [MPC_OP_AVG_POOL2D_GRAD] = {LOWER_POOL_GRAD, NULL, 0},
+    [MPC_OP_CROSS_ENTROPY_GRAD] = {LOWER_CROSS_ENTROPY_GRAD, NULL, 0},
+    [MPC_OP_EMBEDDING_GRAD] = {LOWER_EMBEDDING_GRAD, NULL, 0},
+    [MPC_OP_GATHER] = {LOWER_GATHER, NULL, 0},
 };
 
 /* Ops lowered to generics (and gathers) only: they can read any operand
  * through a fused cast. */
 static bool kindReadsInGenerics(LowerKind k) { return k != LOWER_NONE && k < LOWER_MATMUL && k != LOWER_RESHAPE &&
                                                       k != LOWER_SLICE && k != LOWER_CONCAT; }
+
+/* dy * f'(x) for mpc.unary_grad's fn (for relu, x may be relu's result). */
+static Name unaryGradRule(Body *b, MlirOperation mop, Name dy, Name x, MpcEltKind a) {
+  MlirAttribute fnAttr = mlirOperationGetAttributeByName(mop, mlirStringRefCreateFromCString("fn"));
+  MlirStringRef fn = mlirAttributeIsAString(fnAttr) ? mlirStringAttrGetValue(fnAttr) : mlirStringRefCreate("", 0);
+#define FN_IS(s) (fn.length == strlen(s) && !strncmp(fn.data, s, fn.length))
+  Name one = bodyConst(b, 1, a), d;
+  if (FN_IS("relu")) {
+    Name pos = bodyOp(b, "arith.cmpf ogt, %s, %s : %s", x.s, bodyConst(b, 0, a).s, eltName(a));
+    return bodyOp(b, "arith.select %s, %s, %s : %s", pos.s, dy.s, bodyConst(b, 0, a).s, eltName(a));
+  } else if (FN_IS("tanh")) { /* 1 - tanh^2 */
+    Name t = bodyUn(b, "math.tanh", x, a);
+    d = bodyBin(b, "arith.subf", one, bodyBin(b, "arith.mulf", t, t, a), a);
+  } else if (FN_IS("sigmoid")) { /* s (1 - s) */
+    Name e = bodyUn(b, "math.exp", bodyUn(b, "arith.negf", x, a), a);
+    Name sg = bodyBin(b, "arith.divf", one, bodyBin(b, "arith.addf", one, e, a), a);
+    d = bodyBin(b, "arith.mulf", sg, bodyBin(b, "arith.subf", one, sg, a), a);
+  } else if (FN_IS("erf")) { /* 2/sqrt(pi) exp(-x^2) */
+    Name e = bodyUn(b, "math.exp", bodyUn(b, "arith.negf", bodyBin(b, "arith.mulf", x, x, a), a), a);
+    d = bodyBin(b, "arith.mulf", bodyConst(b, 1.1283791670955126, a), e, a);
+  } else if (FN_IS("gelu")) { /* Phi(x) + x phi(x) */
+    Name cdf = bodyBin(b, "arith.mulf", bodyConst(b, 0.5, a),
+                       bodyBin(b, "arith.addf", one,
+                               bodyUn(b, "math.erf", bodyBin(b, "arith.mulf", x, bodyConst(b, 0.7071067811865476, a), a), a),
+                               a),
+                       a);
+    Name e = bodyUn(b, "math.exp", bodyBin(b, "arith.mulf", bodyConst(b, -0.5, a), bodyBin(b, "arith.mulf", x, x, a), a), a);
+    Name pdf = bodyBin(b, "arith.mulf", bodyConst(b, 0.3989422804014327, a), e, a);
+    d = bodyBin(b, "arith.addf", cdf, bodyBin(b, "arith.mulf", x, pdf, a), a);
+  } else if (FN_IS("gelu_tanh")) { /* PyTorch's GeluBackward for approximate="tanh" */
+    Name x2 = bodyBin(b, "arith.mulf", x, x, a);
+    Name inner = bodyBin(b, "arith.mulf", bodyConst(b, 0.7978845608028654, a),
+                         bodyBin(b, "arith.addf", x, bodyBin(b, "arith.mulf", bodyConst(b, 0.044715, a),
+                                                              bodyBin(b, "arith.mulf", x2, x, a), a), a), a);
+    Name t = bodyUn(b, "math.tanh", inner, a);
+    Name left = bodyBin(b, "arith.mulf", bodyConst(b, 0.5, a), bodyBin(b, "arith.addf", one, t, a), a);
+    Name dinner = bodyBin(b, "arith.mulf", bodyConst(b, 0.7978845608028654, a),
+                          bodyBin(b, "arith.addf", one, bodyBin(b, "arith.mulf", bodyConst(b, 3 * 0.044715, a), x2, a), a), a);
+    Name right = bodyBin(b, "arith.mulf", bodyBin(b, "arith.mulf", bodyConst(b, 0.5, a), x, a),
+                         bodyBin(b, "arith.mulf", bodyBin(b, "arith.subf", one, bodyBin(b, "arith.mulf", t, t, a), a),
+                                 dinner, a), a);
+    d = bodyBin(b, "arith.addf", left, right, a);
+  } else if (FN_IS("exp")) {
+    d = bodyUn(b, "math.exp", x, a);
+  } else if (FN_IS("log")) {
+    return bodyBin(b, "arith.divf", dy, x, a);
+  } else if (FN_IS("rsqrt")) { /* -1/2 x^(-3/2) */
+    Name r = bodyUn(b, "math.rsqrt", x, a);
+    d = bodyBin(b, "arith.mulf", bodyConst(b, -0.5, a), bodyBin(b, "arith.divf", r, x, a), a);
+  } else if (FN_IS("sqrt")) {
+    d = bodyBin(b, "arith.divf", bodyConst(b, 0.5, a), bodyUn(b, "math.sqrt", x, a), a);
+  } else if (FN_IS("reciprocal")) { /* -1/x^2 */
+    return bodyUn(b, "arith.negf", bodyBin(b, "arith.divf", dy, bodyBin(b, "arith.mulf", x, x, a), a), a);
+  } else {
+    return (Name){"%unknown"};
+  }
+#undef FN_IS
+  return bodyBin(b, "arith.mulf", dy, d, a);
+}
 
 /* The scalar rule of an elementwise op (operands in arithmetic type a). */
 static Name scalarRule(Body *b, const char *op, MlirOperation mop, const Name *x, MpcEltKind a) {
@@ -516,6 +593,12 @@ static Name scalarRule(Body *b, const char *op, MlirOperation mop, const Name *x
     Name h = bodyBin(b, "arith.mulf", bodyConst(b, 0.5, a), x[0], a);
     return bodyBin(b, "arith.mulf", h, bodyBin(b, "arith.addf", bodyConst(b, 1, a), inner, a), a);
   }
+  if (kind == MPC_OP_REDUCE_MAX_GRAD) { /* dy where x is the maximum y */
+    Name hit = bodyOp(b, "arith.cmpf oeq, %s, %s : %s", x[1].s, x[2].s, eltName(a));
+    return bodyOp(b, "arith.select %s, %s, %s : %s", hit.s, x[0].s, bodyConst(b, 0, a).s, eltName(a));
+  }
+  if (kind == MPC_OP_UNARY_GRAD)
+    return unaryGradRule(b, mop, x[0], x[1], a);
   return (Name){"%unknown"};
 }
 
@@ -1247,6 +1330,450 @@ static Name lowerScatterAdd(Lower *L, MlirOperation op, const Name *in, const VT
   return kernelCall(L, "mpcrt_kernel_scatter_add", meta, 6 + 2 * r, to, 3, in, inT);
 }
 
+static bool fail(Lower *L, MlirOperation op, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*----------------------------------------------------------------------------
+ * Backward ops (from mpc-autodiff)
+ *--------------------------------------------------------------------------*/
+
+/* dlogits = dloss * scale * (softmax(logits) - onehot(labels)). */
+static Name lowerCrossEntropyGrad(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
+  const VT *t = &inT[1];
+  bool reduced[MPC_MAX_RANK] = {false, true};
+  MpcEltKind a = arithOf(to->k);
+  Name m = reduceInto(L, RED_MAX, in[1], t, reduced, a, NULL);
+  Name sum = reduceInto(L, RED_SUMEXP, in[1], t, reduced, a, &m);
+  VT redT = vtMake(&(MpcShape){1, {t->s.dims[0]}}, a);
+  Generic g = {.loops = 2, .iters = {'p', 'p'}, .outType = *to};
+  int id[2] = {0, 1}, row[1] = {0};
+  addInput(&g, in[1], t, id);
+  addInput(&g, m, &redT, row);
+  addInput(&g, sum, &redT, row);
+  addInput(&g, in[2], &inT[2], row);
+  addInput(&g, in[0], &inT[0], row); /* rank 0: no dims */
+  identityMap(2, g.outMap);
+  g.init = emitEmpty(L, to);
+  Body b = {0};
+  Name x = bodyConvert(&b, inArg(0), t->k, a);
+  Name p = bodyBin(&b, "arith.divf", bodyUn(&b, "math.exp", bodyBin(&b, "arith.subf", x, inArg(1), a), a), inArg(2), a);
+  Name label = bodyIndex(&b, inArg(3), inT[2].k, t->s.dims[1]);
+  Name col = bodyOp(&b, "linalg.index 1 : index");
+  Name hit = bodyOp(&b, "arith.cmpi eq, %s, %s : index", col.s, label.s);
+  Name diff = bodyBin(&b, "arith.subf", p, bodyOp(&b, "arith.select %s, %s, %s : %s", hit.s, bodyConst(&b, 1, a).s,
+                                                  bodyConst(&b, 0, a).s, eltName(a)), a);
+  double scale = strAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)t->s.dims[0];
+  Name dl = bodyBin(&b, "arith.mulf", bodyConvert(&b, inArg(4), inT[0].k, a), bodyConst(&b, scale, a), a);
+  return emitGeneric(L, &g, &b, bodyConvert(&b, bodyBin(&b, "arith.mulf", diff, dl, a), a, to->k));
+}
+
+/* out[i] = x[i with the axis coordinate replaced by indices[i]]; 0 where
+ * the index is out of range (scatter_add ignored that update). */
+static Name lowerGather(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
+  int64_t axis = intAttr(op, "axis");
+  Generic g = {.loops = to->s.rank, .outType = *to};
+  int map[MPC_MAX_RANK];
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'p';
+  identityMap(g.loops, map);
+  addInput(&g, in[1], &inT[1], map);
+  identityMap(g.loops, g.outMap);
+  g.init = emitEmpty(L, to);
+  Body b = {0};
+  int64_t limit = inT[0].s.dims[axis];
+  Name id = inArg(0);
+  const char *ik = eltName(inT[1].k);
+  Name lo = bodyOp(&b, "arith.cmpi sge, %s, %s : %s", id.s, bodyOp(&b, "arith.constant 0 : %s", ik).s, ik);
+  Name hi = bodyOp(&b, "arith.cmpi slt, %s, %s : %s", id.s, bodyOp(&b, "arith.constant %lld : %s", (long long)limit, ik).s, ik);
+  Name ok = bodyOp(&b, "arith.andi %s, %s : i1", lo.s, hi.s);
+  Name at = bodyIndex(&b, id, inT[1].k, limit);
+  char idx[512];
+  int off = 0;
+  for (int d = 0; d < to->s.rank; ++d) {
+    Name ix = d == axis ? at : bodyOp(&b, "linalg.index %d : index", d);
+    off += snprintf(idx + off, sizeof idx - (size_t)off, "%s%s", d ? ", " : "", ix.s);
+  }
+  Name v = bodyConvert(&b, extractThrough(L, &b, in[0], &inT[0], idx), inT[0].k, to->k);
+  Name r = bodyOp(&b, "arith.select %s, %s, %s : %s", ok.s, v.s, bodyConst(&b, 0, to->k).s, eltName(to->k));
+  return emitGeneric(L, &g, &b, r);
+}
+
+static Name lowerConv2dGrad(Lower *L, MlirOperation op, bool input, const Name *in, const VT *inT, const VT *to) {
+  int64_t strides[2] = {1, 1}, pad[4] = {0}, dil[2] = {1, 1};
+  intsAttr(op, "strides", strides, 2);
+  intsAttr(op, "padding", pad, 4);
+  intsAttr(op, "dilations", dil, 2);
+  /* grad_input(dy, w) -> dx; grad_weight(dy, x) -> dw */
+  const VT *dy = &inT[0], *x = input ? to : &inT[1], *w = input ? &inT[1] : to;
+  int64_t meta[22] = {dtypeCode(x->k), dtypeCode(w->k), dtypeCode(dy->k), -1, x->s.dims[0], x->s.dims[1],
+                      x->s.dims[2], x->s.dims[3], w->s.dims[0], w->s.dims[2], w->s.dims[3], dy->s.dims[2],
+                      dy->s.dims[3], strides[0], strides[1], pad[0], pad[1], dil[0], dil[1], intAttr(op, "groups"),
+                      computeCode(dy->k, inT[1].k, to->k), MPCRT_EPILOGUE_NONE};
+  L->needConvGrad = true;
+  return kernelCall(L, input ? "mpcrt_kernel_conv2d_grad_input" : "mpcrt_kernel_conv2d_grad_weight", meta, 22, to, 2,
+                    in, inT);
+}
+
+static Name lowerPoolGrad(Lower *L, MlirOperation op, bool isMax, const Name *in, const VT *inT, const VT *to) {
+  int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, pad[4] = {0};
+  intsAttr(op, "kernel", kernel, 2);
+  intsAttr(op, "strides", strides, 2);
+  intsAttr(op, "padding", pad, 4);
+  const VT *dy = &inT[0], *x = &inT[1];
+  int64_t meta[15] = {dtypeCode(to->k), dtypeCode(dy->k), isMax, x->s.dims[0], x->s.dims[1], x->s.dims[2],
+                      x->s.dims[3], dy->s.dims[2], dy->s.dims[3], kernel[0], kernel[1], strides[0], strides[1],
+                      pad[0], pad[1]};
+  L->needPoolGrad = true;
+  return kernelCall(L, "mpcrt_kernel_pool2d_grad", meta, 15, to, 2, in, inT);
+}
+
+static Name lowerEmbeddingGrad(Lower *L, const Name *in, const VT *inT, const VT *to) {
+  int64_t meta[6] = {dtypeCode(to->k), dtypeCode(inT[0].k), dtypeCode(inT[1].k), to->s.dims[0], to->s.dims[1],
+                     mpcShapeNumElements(&inT[1].s)};
+  L->needEmbeddingGrad = true;
+  return kernelCall(L, "mpcrt_kernel_embedding_grad", meta, 6, to, 2, in, inT);
+}
+
+/*----------------------------------------------------------------------------
+ * Training ops (from mpc-loss-scaling and mpc-optimizer; lib/training.c)
+ *--------------------------------------------------------------------------*/
+
+/* The element of a 0-d tensor, or element `i` of a 1-d one, as a scalar. */
+static Name scalarOf(Lower *L, Name t, const VT *type, int i) {
+  Name r = keep(fresh(L));
+  if (type->s.rank == 0) {
+    emit(L, "    %s = tensor.extract %s[] : %s\n", r.s, t.s, tt(type));
+  } else {
+    Name c = keep(fresh(L));
+    emit(L, "    %s = arith.constant %d : index\n", c.s, i);
+    emit(L, "    %s = tensor.extract %s[%s] : %s\n", r.s, t.s, c.s, tt(type));
+  }
+  return r;
+}
+
+/* A scalar computed outside bodies: `%vN = TEXT`. */
+static Name scalarOp(Lower *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static Name scalarOp(Lower *L, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  Name r = keep(fresh(L));
+  emit(L, "    %s = %s\n", r.s, buf);
+  return r;
+}
+
+static Name scalarConst(Lower *L, double v, MpcEltKind k) {
+  if (k == MPC_ELT_I64 || k == MPC_ELT_I32)
+    return scalarOp(L, "arith.constant %lld : %s", (long long)v, eltName(k));
+  if (k == MPC_ELT_I1)
+    return scalarOp(L, "arith.constant %s", v != 0 ? "true" : "false");
+  if (isinf(v))
+    return scalarOp(L, "arith.constant %s : %s",
+                    k == MPC_ELT_F64 ? (v < 0 ? "0xFFF0000000000000" : "0x7FF0000000000000")
+                                     : (v < 0 ? "0xFF800000" : "0x7F800000"),
+                    eltName(k));
+  return scalarOp(L, "arith.constant %.17e : %s", v, eltName(k));
+}
+
+static double f64Attr(MlirOperation op, const char *name) {
+  MlirAttribute at = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
+  return mlirAttributeIsAFloat(at) ? mlirFloatAttrGetValueDouble(at) : 0.0;
+}
+
+/* y = x * s for a scalar s (type a) over a whole tensor. */
+static Name scaleBy(Lower *L, Name x, const VT *t, Name s, MpcEltKind a, const VT *to) {
+  Generic g = {.loops = t->s.rank, .outType = *to};
+  int map[MPC_MAX_RANK];
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'p';
+  identityMap(g.loops, map);
+  addInput(&g, x, t, map);
+  identityMap(g.loops, g.outMap);
+  g.init = emitEmpty(L, to);
+  Body b = {0};
+  Name v = bodyBin(&b, "arith.mulf", bodyConvert(&b, inArg(0), t->k, a), s, a);
+  return emitGeneric(L, &g, &b, bodyConvert(&b, v, a, to->k));
+}
+
+/* i1 tensor<>: no inf or NaN in x (x - x is 0 exactly for finite x). */
+static Name allFinite(Lower *L, Name x, const VT *t) {
+  VT acc = vtMake(&(MpcShape){0}, MPC_ELT_I1);
+  Generic g = {.loops = t->s.rank, .outType = acc};
+  int map[MPC_MAX_RANK];
+  for (int i = 0; i < g.loops; ++i)
+    g.iters[i] = 'r';
+  identityMap(g.loops, map);
+  addInput(&g, x, t, map);
+  Name e = emitEmpty(L, &acc), yes = scalarConst(L, 1, MPC_ELT_I1);
+  g.init = keep(fresh(L));
+  emit(L, "    %s = linalg.fill ins(%s : i1) outs(%s : tensor<i1>) -> tensor<i1>\n", g.init.s, yes.s, e.s);
+  Body b = {0};
+  MpcEltKind a = arithOf(t->k);
+  Name v = bodyConvert(&b, inArg(0), t->k, a);
+  Name ok = bodyOp(&b, "arith.cmpf oeq, %s, %s : %s", bodyBin(&b, "arith.subf", v, v, a).s, bodyConst(&b, 0, a).s,
+                   eltName(a));
+  return emitGeneric(L, &g, &b, bodyOp(&b, "arith.andi %s, %%out : i1", ok.s));
+}
+
+/* Rounds f32 value v (in a body) to k: to nearest even, or stochastically
+ * (random bits below k's precision added to v's bits, then cut off; exact
+ * in k's normal range), the random bits a hash of the element's index, the
+ * update count and the op's seed. */
+static Name roundStore(Body *b, Name v, MpcEltKind k, bool stochastic, int rank, const int64_t *dims, Name count,
+                       int64_t seed) {
+  if (!stochastic || (k != MPC_ELT_F16 && k != MPC_ELT_BF16))
+    return bodyConvert(b, v, MPC_ELT_F32, k);
+  Name idx = bodyOp(b, "arith.constant 0 : i64");
+  for (int d = 0; d < rank; ++d) {
+    Name i = bodyOp(b, "linalg.index %d : index", d);
+    Name i64 = bodyOp(b, "arith.index_cast %s : index to i64", i.s);
+    Name scaled = bodyOp(b, "arith.muli %s, %s : i64", idx.s, bodyOp(b, "arith.constant %lld : i64", (long long)dims[d]).s);
+    idx = bodyOp(b, "arith.addi %s, %s : i64", scaled.s, i64.s);
+  }
+  /* splitmix64 of (index, count, seed) */
+  Name z = bodyOp(b, "arith.muli %s, %s : i64", idx.s, bodyOp(b, "arith.constant %lld : i64", (long long)0x9E3779B97F4A7C15ull).s);
+  z = bodyOp(b, "arith.addi %s, %s : i64", z.s,
+             bodyOp(b, "arith.muli %s, %s : i64", count.s, bodyOp(b, "arith.constant %lld : i64", (long long)0xD1B54A32D192ED03ull).s).s);
+  z = bodyOp(b, "arith.addi %s, %s : i64", z.s, bodyOp(b, "arith.constant %lld : i64", (long long)(seed * 0x94D049BB133111EBull + 1)).s);
+  const unsigned shifts[3] = {30, 27, 31};
+  const unsigned long long mults[2] = {0xBF58476D1CE4E5B9ull, 0x94D049BB133111EBull};
+  for (int r = 0; r < 3; ++r) {
+    z = bodyOp(b, "arith.xori %s, %s : i64", z.s,
+               bodyOp(b, "arith.shrui %s, %s : i64", z.s, bodyOp(b, "arith.constant %u : i64", shifts[r]).s).s);
+    if (r < 2)
+      z = bodyOp(b, "arith.muli %s, %s : i64", z.s, bodyOp(b, "arith.constant %lld : i64", (long long)mults[r]).s);
+  }
+  int low = k == MPC_ELT_BF16 ? 16 : 13; /* f32 mantissa bits below k's */
+  Name rnd = bodyOp(b, "arith.trunci %s : i64 to i32", z.s);
+  Name mask = bodyOp(b, "arith.constant %d : i32", (1 << low) - 1);
+  rnd = bodyOp(b, "arith.andi %s, %s : i32", rnd.s, mask.s);
+  Name bits = bodyOp(b, "arith.bitcast %s : f32 to i32", v.s);
+  Name sum = bodyOp(b, "arith.addi %s, %s : i32", bits.s, rnd.s);
+  Name cut = bodyOp(b, "arith.andi %s, %s : i32", sum.s, bodyOp(b, "arith.constant %d : i32", ~((1 << low) - 1)).s);
+  Name sr = bodyOp(b, "arith.truncf %s : f32 to %s", bodyOp(b, "arith.bitcast %s : i32 to f32", cut.s).s, eltName(k));
+  Name ok = bodyOp(b, "arith.cmpf oeq, %s, %s : f32", bodyBin(b, "arith.subf", v, v, MPC_ELT_F32).s,
+                   bodyConst(b, 0, MPC_ELT_F32).s);
+  Name nearest = bodyConvert(b, v, MPC_ELT_F32, k);
+  return bodyOp(b, "arith.select %s, %s, %s : %s", ok.s, sr.s, nearest.s, eltName(k));
+}
+
+/* The optimizer updates: one generic with a result per updated tensor. */
+static bool lowerUpdate(Lower *L, MlirOperation op, const char *name) {
+  bool adam = !strcmp(name, "adamw_update"), mom = !strcmp(name, "sgd_momentum_update");
+  int ns = adam ? 2 : mom ? 1 : 0;
+  intptr_t n = mlirOperationGetNumOperands(op);
+  Name in[8];
+  VT inT[8];
+  for (intptr_t i = 0; i < n && i < 8; ++i) {
+    MlirValue v = mlirOperationGetOperand(op, i);
+    in[i] = keep(nameOf(L, v));
+    vtOf(v, &inT[i]);
+  }
+  const VT *pt = &inT[0];
+  MpcEltKind a = arithOf(pt->k), k = pt->k;
+  int lrI = 2 + ns;
+  Name lr = scalarOf(L, in[lrI], &inT[lrI], 0);
+  Name fin = scalarOf(L, in[n - 1], &inT[n - 1], 0);
+  Name count = (adam || mom) ? scalarOf(L, in[lrI + 1], &inT[lrI + 1], 0) : scalarConst(L, 0, MPC_ELT_I64);
+  bool stochastic = strAttrIs(op, "rounding", "stochastic");
+  int64_t seed = intAttr(op, "seed");
+  if (a == MPC_ELT_F64)
+    lr = scalarOp(L, "arith.extf %s : f32 to f64", lr.s);
+  double wd = f64Attr(op, "weight_decay");
+  /* Scalars computed once, in f64 where PyTorch computes them in Python. */
+  Name c1 = {{0}}, c2 = {{0}}, stepSize = {{0}}, bc2 = {{0}}, first = {{0}};
+  if (adam) {
+    double b1 = f64Attr(op, "beta1"), b2 = f64Attr(op, "beta2");
+    Name lr64 = a == MPC_ELT_F64 ? lr : scalarOp(L, "arith.extf %s : f32 to f64", lr.s);
+    Name step = scalarOp(L, "arith.addi %s, %s : i64", count.s, scalarConst(L, 1, MPC_ELT_I64).s);
+    Name stepf = scalarOp(L, "arith.sitofp %s : i64 to f64", step.s);
+    Name p1 = scalarOp(L, "math.powf %s, %s : f64", scalarConst(L, b1, MPC_ELT_F64).s, stepf.s);
+    Name p2 = scalarOp(L, "math.powf %s, %s : f64", scalarConst(L, b2, MPC_ELT_F64).s, stepf.s);
+    Name one = scalarConst(L, 1, MPC_ELT_F64);
+    Name bc1 = scalarOp(L, "arith.subf %s, %s : f64", one.s, p1.s);
+    Name bc2d = scalarOp(L, "math.sqrt %s : f64", scalarOp(L, "arith.subf %s, %s : f64", one.s, p2.s).s);
+    Name ss = scalarOp(L, "arith.divf %s, %s : f64", lr64.s, bc1.s);
+    Name decay = scalarOp(L, "arith.subf %s, %s : f64", one.s,
+                          scalarOp(L, "arith.mulf %s, %s : f64", lr64.s, scalarConst(L, wd, MPC_ELT_F64).s).s);
+    if (a == MPC_ELT_F64) {
+      stepSize = ss, bc2 = bc2d, c1 = decay;
+    } else {
+      stepSize = scalarOp(L, "arith.truncf %s : f64 to f32", ss.s);
+      bc2 = scalarOp(L, "arith.truncf %s : f64 to f32", bc2d.s);
+      c1 = scalarOp(L, "arith.truncf %s : f64 to f32", decay.s);
+    }
+  } else if (mom) {
+    first = scalarOp(L, "arith.cmpi eq, %s, %s : i64", count.s, scalarConst(L, 0, MPC_ELT_I64).s);
+  }
+  (void)c2;
+  /* The generic: ins (p, g, state...), outs one per updated tensor. */
+  int nOut = 1 + ns;
+  Name outs[3];
+  for (int i = 0; i < nOut; ++i)
+    outs[i] = emitEmpty(L, pt);
+  Name res = keep(fresh(L));
+  MpcStr m = {0};
+  mpcStrAppendf(&m, "affine_map<(");
+  for (int i = 0; i < pt->s.rank; ++i)
+    mpcStrAppendf(&m, "%sd%d", i ? ", " : "", i);
+  mpcStrAppendf(&m, ") -> (");
+  for (int i = 0; i < pt->s.rank; ++i)
+    mpcStrAppendf(&m, "%sd%d", i ? ", " : "", i);
+  mpcStrAppendf(&m, ")>");
+  emit(L, "    %s:%d = linalg.generic {indexing_maps = [", res.s, nOut);
+  for (int i = 0; i < 2 + ns + nOut; ++i)
+    emit(L, "%s%s", i ? ", " : "", m.data);
+  emit(L, "], iterator_types = [");
+  for (int i = 0; i < pt->s.rank; ++i)
+    emit(L, "%s\"parallel\"", i ? ", " : "");
+  emit(L, "]} ins(");
+  for (int i = 0; i < 2 + ns; ++i)
+    emit(L, "%s%s", i ? ", " : "", in[i].s);
+  emit(L, " : ");
+  for (int i = 0; i < 2 + ns; ++i)
+    emit(L, "%s%s", i ? ", " : "", tt(&inT[i]));
+  emit(L, ") outs(");
+  for (int i = 0; i < nOut; ++i)
+    emit(L, "%s%s", i ? ", " : "", outs[i].s);
+  emit(L, " : ");
+  for (int i = 0; i < nOut; ++i)
+    emit(L, "%s%s", i ? ", " : "", tt(pt));
+  emit(L, ") {\n    ^bb0(");
+  for (int i = 0; i < 2 + ns; ++i)
+    emit(L, "%%in%d: %s, ", i, eltName(inT[i].k));
+  for (int i = 0; i < nOut; ++i)
+    emit(L, "%%o%d: %s%s", i, eltName(k), i + 1 < nOut ? ", " : "");
+  emit(L, "):\n");
+  mpcStrFree(&m);
+  Body b = {0};
+  Name p = bodyConvert(&b, inArg(0), inT[0].k, a), g = bodyConvert(&b, inArg(1), inT[1].k, a);
+  Name newP, newS[2] = {{{0}}, {{0}}};
+  if (adam) {
+    double b1 = f64Attr(op, "beta1"), b2 = f64Attr(op, "beta2"), eps = f64Attr(op, "eps");
+    Name mv = bodyConvert(&b, inArg(2), inT[2].k, a), vv = bodyConvert(&b, inArg(3), inT[3].k, a);
+    Name p1 = bodyBin(&b, "arith.mulf", p, c1, a);
+    /* exp_avg.lerp_(g, 1 - beta1) */
+    Name m1 = bodyBin(&b, "arith.addf", mv, bodyBin(&b, "arith.mulf", bodyConst(&b, 1 - b1, a),
+                                                   bodyBin(&b, "arith.subf", g, mv, a), a), a);
+    /* exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
+    Name v1 = bodyBin(&b, "arith.addf", bodyBin(&b, "arith.mulf", vv, bodyConst(&b, b2, a), a),
+                      bodyBin(&b, "arith.mulf", bodyBin(&b, "arith.mulf", g, g, a), bodyConst(&b, 1 - b2, a), a), a);
+    Name denom = bodyBin(&b, "arith.addf", bodyBin(&b, "arith.divf", bodyUn(&b, "math.sqrt", v1, a), bc2, a),
+                         bodyConst(&b, eps, a), a);
+    newP = bodyBin(&b, "arith.subf", p1, bodyBin(&b, "arith.mulf", stepSize, bodyBin(&b, "arith.divf", m1, denom, a), a), a);
+    newS[0] = m1;
+    newS[1] = v1;
+  } else {
+    Name d = g;
+    if (wd != 0)
+      d = bodyBin(&b, "arith.addf", d, bodyBin(&b, "arith.mulf", p, bodyConst(&b, wd, a), a), a);
+    if (mom) {
+      double mu = f64Attr(op, "momentum"), damp = f64Attr(op, "dampening");
+      Name buf = bodyConvert(&b, inArg(2), inT[2].k, a);
+      Name upd = bodyBin(&b, "arith.addf", bodyBin(&b, "arith.mulf", buf, bodyConst(&b, mu, a), a),
+                         bodyBin(&b, "arith.mulf", d, bodyConst(&b, 1 - damp, a), a), a);
+      Name nb = bodyOp(&b, "arith.select %s, %s, %s : %s", first.s, d.s, upd.s, eltName(a)); /* first step: clone */
+      d = boolAttr(op, "nesterov") ? bodyBin(&b, "arith.addf", d, bodyBin(&b, "arith.mulf", nb, bodyConst(&b, mu, a), a), a)
+                                   : nb;
+      newS[0] = nb;
+    }
+    newP = bodyBin(&b, "arith.subf", p, bodyBin(&b, "arith.mulf", d, lr, a), a);
+  }
+  /* Round once to the stored type; keep the old values on a skipped step. */
+  Name yields[3];
+  Name stored = a == MPC_ELT_F64 ? newP : roundStore(&b, newP, k, stochastic, pt->s.rank, pt->s.dims, count, seed);
+  yields[0] = bodyOp(&b, "arith.select %s, %s, %%in0 : %s", fin.s, stored.s, eltName(k));
+  for (int i = 0; i < ns; ++i) {
+    Name st = a == MPC_ELT_F64 ? newS[i]
+                               : roundStore(&b, newS[i], k, stochastic, pt->s.rank, pt->s.dims, count, seed + 1000003 * (i + 1));
+    yields[1 + i] = bodyOp(&b, "arith.select %s, %s, %%in%d : %s", fin.s, st.s, 2 + i, eltName(k));
+  }
+  mpcStrAppend(L->out, b.text.data ? b.text.data : "", b.text.length);
+  mpcStrFree(&b.text);
+  emit(L, "      linalg.yield ");
+  for (int i = 0; i < nOut; ++i)
+    emit(L, "%s%s", i ? ", " : "", yields[i].s);
+  emit(L, " : ");
+  for (int i = 0; i < nOut; ++i)
+    emit(L, "%s%s", i ? ", " : "", eltName(k));
+  emit(L, "\n    } -> (");
+  for (int i = 0; i < nOut; ++i)
+    emit(L, "%s%s", i ? ", " : "", tt(pt));
+  emit(L, ")\n");
+  for (int i = 0; i < nOut; ++i) {
+    char nm[32];
+    snprintf(nm, sizeof nm, "%s#%d", res.s, i);
+    bindName(L, mlirOperationGetResult(op, i), atoi(res.s + 2), -1);
+    L->names[L->numNames - 1].multi = true;
+    L->names[L->numNames - 1].result = i;
+    (void)nm;
+  }
+  return true;
+}
+
+static bool lowerTrainOp(Lower *L, MlirOperation op, const char *name) {
+  if (strstr(name, "_update") && strcmp(name, "count_update"))
+    return lowerUpdate(L, op, name);
+  intptr_t n = mlirOperationGetNumOperands(op);
+  Name in[MAX_INS];
+  VT inT[MAX_INS];
+  for (intptr_t i = 0; i < n && i < MAX_INS; ++i) {
+    MlirValue v = mlirOperationGetOperand(op, i);
+    in[i] = keep(nameOf(L, v));
+    vtOf(v, &inT[i]);
+  }
+  VT to;
+  vtOf(mlirOperationGetResult(op, 0), &to);
+  Name r;
+  if (!strcmp(name, "scale_loss") || !strcmp(name, "unscale")) {
+    MpcEltKind a = arithOf(to.k);
+    Name s = scalarOf(L, in[1], &inT[1], 0);
+    if (!strcmp(name, "unscale")) { /* the reciprocal in f64, as GradScaler */
+      Name s64 = scalarOp(L, "arith.extf %s : f32 to f64", s.s);
+      Name inv = scalarOp(L, "arith.divf %s, %s : f64", scalarConst(L, 1, MPC_ELT_F64).s, s64.s);
+      s = a == MPC_ELT_F64 ? inv : scalarOp(L, "arith.truncf %s : f64 to f32", inv.s);
+    } else if (a == MPC_ELT_F64) {
+      s = scalarOp(L, "arith.extf %s : f32 to f64", s.s);
+    }
+    r = scaleBy(L, in[0], &inT[0], s, a, &to);
+  } else if (!strcmp(name, "all_finite")) {
+    Name acc = {{0}};
+    for (intptr_t i = 0; i < n; ++i) {
+      Name f = allFinite(L, in[i], &inT[i]);
+      VT bt = vtMake(&(MpcShape){0}, MPC_ELT_I1);
+      Name e = scalarOf(L, f, &bt, 0);
+      acc = i ? scalarOp(L, "arith.andi %s, %s : i1", acc.s, e.s) : e;
+    }
+    r = scalarOp(L, "tensor.from_elements %s : tensor<i1>", acc.s);
+  } else if (!strcmp(name, "update_scale")) { /* GradScaler's _amp_update_scale_ */
+    Name scale = scalarOf(L, in[0], &inT[0], 0), tracker = scalarOf(L, in[0], &inT[0], 1);
+    Name fin = scalarOf(L, in[1], &inT[1], 0);
+    Name backed = scalarOp(L, "arith.mulf %s, %s : f32", scale.s, scalarConst(L, f64Attr(op, "backoff"), MPC_ELT_F32).s);
+    Name next = scalarOp(L, "arith.addf %s, %s : f32", tracker.s, scalarConst(L, 1, MPC_ELT_F32).s);
+    Name due = scalarOp(L, "arith.cmpf oge, %s, %s : f32", next.s,
+                        scalarConst(L, (double)intAttr(op, "interval"), MPC_ELT_F32).s);
+    Name grown = scalarOp(L, "arith.mulf %s, %s : f32", scale.s, scalarConst(L, f64Attr(op, "growth"), MPC_ELT_F32).s);
+    Name finiteGrown = scalarOp(L, "arith.cmpf one, %s, %s : f32", grown.s, scalarConst(L, INFINITY, MPC_ELT_F32).s);
+    Name grow = scalarOp(L, "arith.andi %s, %s : i1", due.s, finiteGrown.s);
+    Name okScale = scalarOp(L, "arith.select %s, %s, %s : f32", grow.s, grown.s, scale.s);
+    Name zero = scalarConst(L, 0, MPC_ELT_F32);
+    Name okTracker = scalarOp(L, "arith.select %s, %s, %s : f32", due.s, zero.s, next.s);
+    Name s2 = scalarOp(L, "arith.select %s, %s, %s : f32", fin.s, okScale.s, backed.s);
+    Name t2 = scalarOp(L, "arith.select %s, %s, %s : f32", fin.s, okTracker.s, zero.s);
+    r = scalarOp(L, "tensor.from_elements %s, %s : tensor<2xf32>", s2.s, t2.s);
+  } else if (!strcmp(name, "count_update")) {
+    Name c = scalarOf(L, in[0], &inT[0], 0), fin = scalarOf(L, in[1], &inT[1], 0);
+    Name inc = scalarOp(L, "arith.extui %s : i1 to i64", fin.s);
+    r = scalarOp(L, "tensor.from_elements %s : tensor<i64>",
+                 scalarOp(L, "arith.addi %s, %s : i64", c.s, inc.s).s);
+  } else {
+    return fail(L, op, "cannot lower 'mpc.%s': no lowering for this op", name);
+  }
+  bindResult(L, mlirOperationGetResult(op, 0), r.s);
+  return true;
+}
+
 /*----------------------------------------------------------------------------
  * Driver
  *--------------------------------------------------------------------------*/
@@ -1301,6 +1828,19 @@ static bool lowerOp(Lower *L, MlirOperation op) {
       }
     }
     emit(L, "\n");
+    return true;
+  }
+  if (mpcIsTrainOpName(full))
+    return lowerTrainOp(L, op, opName + 4);
+  if (!strcmp(opName, "arith.xori")) { /* the skipped flag: not of a tensor<i1> */
+    VT bt;
+    if (mlirOperationGetNumOperands(op) != 2 || !vtOf(mlirOperationGetResult(op, 0), &bt) || bt.s.rank != 0 ||
+        bt.k != MPC_ELT_I1)
+      return fail(L, op, "cannot lower '%s': only the xor of two tensor<i1> is supported", opName);
+    Name x = scalarOf(L, keep(nameOf(L, mlirOperationGetOperand(op, 0))), &bt, 0);
+    Name y = scalarOf(L, keep(nameOf(L, mlirOperationGetOperand(op, 1))), &bt, 0);
+    Name r = scalarOp(L, "tensor.from_elements %s : tensor<i1>", scalarOp(L, "arith.xori %s, %s : i1", x.s, y.s).s);
+    bindResult(L, mlirOperationGetResult(op, 0), r.s);
     return true;
   }
   if (mlirOperationGetNumResults(op) != 1)
@@ -1373,6 +1913,11 @@ static bool lowerOp(Lower *L, MlirOperation op) {
     case LOWER_CONV2D: r = lowerConv2d(L, op, &to); break;
     case LOWER_POOL: r = lowerPool(L, op, kind == MPC_OP_MAX_POOL2D, in[0], &inT[0], &to); break;
     case LOWER_SCATTER_ADD: r = lowerScatterAdd(L, op, in, inT, &to); break;
+    case LOWER_CROSS_ENTROPY_GRAD: r = lowerCrossEntropyGrad(L, op, in, inT, &to); break;
+    case LOWER_GATHER: r = lowerGather(L, op, in, inT, &to); break;
+    case LOWER_CONV2D_GRAD: r = lowerConv2dGrad(L, op, kind == MPC_OP_CONV2D_GRAD_INPUT, in, inT, &to); break;
+    case LOWER_POOL_GRAD: r = lowerPoolGrad(L, op, kind == MPC_OP_MAX_POOL2D_GRAD, in, inT, &to); break;
+    case LOWER_EMBEDDING_GRAD: r = lowerEmbeddingGrad(L, in, inT, &to); break;
     default: return fail(L, op, "cannot lower '%s': no lowering for this op", opName);
     }
   }
@@ -1467,6 +2012,14 @@ static bool lowerModuleText(MlirOperation module, MpcStr *out) {
     emit(&L, "  func.func private @mpcrt_kernel_pool2d(i64, i64, i64, i64, i64)\n");
   if (L.needScatter)
     emit(&L, "  func.func private @mpcrt_kernel_scatter_add(i64, i64, i64, i64, i64)\n");
+  if (L.needConvGrad) {
+    emit(&L, "  func.func private @mpcrt_kernel_conv2d_grad_input(i64, i64, i64, i64, i64)\n");
+    emit(&L, "  func.func private @mpcrt_kernel_conv2d_grad_weight(i64, i64, i64, i64, i64)\n");
+  }
+  if (L.needPoolGrad)
+    emit(&L, "  func.func private @mpcrt_kernel_pool2d_grad(i64, i64, i64, i64, i64)\n");
+  if (L.needEmbeddingGrad)
+    emit(&L, "  func.func private @mpcrt_kernel_embedding_grad(i64, i64, i64, i64, i64)\n");
   emit(&L, "}\n");
   free(L.names);
   free(L.skipped);

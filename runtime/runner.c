@@ -105,19 +105,18 @@ static bool sameShape(const MpcrtTensor *t, const MpcrtArgInfo *a) {
   return true;
 }
 
-static const char *describeArg(const MpcrtArgInfo *a, char *buf, size_t size) {
+const char *mpcrtDescribeArg(const MpcrtArgInfo *a, char *buf, size_t size) {
   MpcrtTensor shape = {.dtype = a->dtype, .rank = a->rank};
   memcpy(shape.dims, a->dims, sizeof shape.dims);
   return mpcrtTensorDescribe(&shape, buf, size);
 }
 
-/* Checks a loaded tensor's shape and converts it to the argument's type. */
-static bool fit(const MpcrtTensor *loaded, const MpcrtArgInfo *a, const char *what, MpcrtTensor *out,
-                MpcrtError *err) {
+bool mpcrtFitArg(const MpcrtTensor *loaded, const MpcrtArgInfo *a, const char *kind, const char *what,
+                 MpcrtTensor *out, MpcrtError *err) {
   char want[96], have[96];
   if (!sameShape(loaded, a))
-    return mpcrtFail(err, "%s: expected %s for %s '%s', found %s", what, describeArg(a, want, sizeof want),
-                     a->isParam ? "parameter" : "input", a->name, mpcrtTensorDescribe(loaded, have, sizeof have));
+    return mpcrtFail(err, "%s: expected %s for %s '%s', found %s", what, mpcrtDescribeArg(a, want, sizeof want), kind,
+                     a->name, mpcrtTensorDescribe(loaded, have, sizeof have));
   return mpcrtConvert(loaded, a->dtype, out, what, err);
 }
 
@@ -131,7 +130,7 @@ static bool loadArgument(const MpcrtModel *m, int i, const RunnerArgs *r, const 
     MpcrtTensor loaded;
     if (!mpcrtArrayRead(file, &loaded, err))
       return false;
-    bool ok = fit(&loaded, a, file, out, err);
+    bool ok = mpcrtFitArg(&loaded, a, "input", file, out, err);
     mpcrtTensorFree(&loaded);
     return ok;
   }
@@ -139,7 +138,7 @@ static bool loadArgument(const MpcrtModel *m, int i, const RunnerArgs *r, const 
     const MpcrtTensor *stored = mpcrtTensorSetFind(ckpt, a->name);
     if (!stored)
       return mpcrtFail(err, "%s: no tensor '%s' (a parameter of the model)", r->init, a->name);
-    return fit(stored, a, r->init, out, err);
+    return mpcrtFitArg(stored, a, "parameter", r->init, out, err);
   }
   MpcrtRng rng;
   mpcrtRngSeedFor(&rng, r->seed, a->name);
@@ -225,7 +224,7 @@ int mpcrtRunnerMain(const MpcrtModel *model, int argc, char **argv) {
            prog, model->name);
     for (int i = 0; i < model->numArgs; ++i) {
       char desc[96];
-      printf("  %-20s %s%s\n", model->args[i].name, describeArg(&model->args[i], desc, sizeof desc),
+      printf("  %-20s %s%s\n", model->args[i].name, mpcrtDescribeArg(&model->args[i], desc, sizeof desc),
              model->args[i].isParam ? " (parameter: --init, else initialised)" : "");
     }
     return 0;

@@ -8,7 +8,7 @@ import lit.formats
 config.name = "mpc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".test", ".c"]
-config.excludes = ["Inputs", "include", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "fuzz", "unit-tests.c", "runtime-tests.c", "kernel-tests.c",
+config.excludes = ["Inputs", "include", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "fuzz", "unit-tests.c", "runtime-tests.c", "kernel-tests.c", "trainer-tests.c",
                    "mpcrt-inspect.c", "gemm-tests.c", "fake-model.c", "make_runner_inputs.py", "numpy_interop.py", "check_examples.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mpc_obj_root, "test")

@@ -26,7 +26,7 @@ typedef struct {
   bool split, verifyDiagnostics, printAfterAll, debugInfo;
   Stage *stages;
   int numStages;
-  const char *precision, *target, *policy, *report, *reportDot;
+  const char *precision, *target, *policy, *report, *reportDot, *train, *lossScale;
   MpcOptions mpc; /* what the passes read */
 } Options;
 
@@ -54,6 +54,9 @@ static void printHelp(void) {
          "  --precision=MODE          32-true, 16-mixed, bf16-mixed, 16-true, bf16-true, 64-true (alone: run it)\n"
          "  --target=cpu|cuda         the target whose policy table applies (default cpu)\n"
          "  --policy=FILE             override op classes: one 'OP CLASS' pair a line, '#' comments\n"
+         "  --train=OPT[:K=V,..]      sgd, momentum or adamw: build @train_step (with --precision's pipeline)\n"
+         "  --loss-scale=SPEC         dynamic[:init=V,growth=V,backoff=V,interval=N], static:VALUE or none\n"
+         "                            (default: dynamic for 16-mixed, none otherwise)\n"
          "  --report=FILE.json        write each op's class, type and reason, and a summary\n"
          "  --report-dot=FILE.dot     write the graph coloured by type (Graphviz)\n"
          "  --print-op-table          print the mpc op table as Markdown and exit\n"
@@ -85,13 +88,22 @@ static void setupPrecision(Options *o) {
     fprintf(stderr, "mpc-opt: error: %s\n", error);
     exit(1);
   }
+  if (o->lossScale && !mpcLossScaleParse(o->lossScale, &o->mpc.lossScale, error, sizeof error))
+    usageError("%s", error);
+  if (o->train && !mpcOptimizerParse(o->train, &o->mpc.optimizer, error, sizeof error))
+    usageError("%s", error);
   if (o->report || o->reportDot)
     o->mpc.report = mpcReportCreate();
-  if (o->precision && o->numStages == 0) {
+  if ((o->precision || o->train) && o->numStages == 0) {
     size_t n;
     const char *const *pipeline = mpcPrecisionPipeline(&n);
     for (size_t i = 0; i < n; ++i)
       addStage(o, (Stage){mpcPassLookup(pipeline[i]), NULL});
+    if (o->train) {
+      addStage(o, (Stage){mpcPassLookup("mpc-autodiff"), NULL});
+      addStage(o, (Stage){mpcPassLookup("mpc-loss-scaling"), NULL});
+      addStage(o, (Stage){mpcPassLookup("mpc-optimizer"), NULL});
+    }
   }
 }
 
@@ -127,6 +139,10 @@ static void parseArgs(int argc, char **argv, Options *o) {
       o->target = a + 9;
     } else if (!strncmp(a, "--policy=", 9)) {
       o->policy = a + 9;
+    } else if (!strncmp(a, "--train=", 8)) {
+      o->train = a + 8;
+    } else if (!strncmp(a, "--loss-scale=", 13)) {
+      o->lossScale = a + 13;
     } else if (!strncmp(a, "--report=", 9)) {
       o->report = a + 9;
     } else if (!strncmp(a, "--report-dot=", 13)) {

@@ -53,7 +53,7 @@ typedef enum {
 
 #define MPC_MAX_OPERANDS 4
 #define MPC_MAX_ATTRS 4
-#define MPC_MAX_ENUM 4
+#define MPC_MAX_ENUM 12
 
 typedef struct {
   const char *name;
@@ -233,9 +233,39 @@ bool mpcReportWriteDot(const MpcReport *report, const char *path);
 
 typedef enum { MPC_SOURCE_TABLE, MPC_SOURCE_POLICY_FILE } MpcClassSource;
 
+/* Loss scaling (--loss-scale=dynamic[:init=..,growth=..,backoff=..,interval=..]
+ * | static:VALUE | none; docs/training.md). GradScaler's defaults. */
+typedef enum { MPC_SCALE_DEFAULT, MPC_SCALE_NONE, MPC_SCALE_STATIC, MPC_SCALE_DYNAMIC } MpcLossScaleKind;
+typedef struct {
+  MpcLossScaleKind kind; /* DEFAULT: what the mode says (SPEC section 1) */
+  double init, growth, backoff;
+  int64_t interval;
+} MpcLossScale;
+
+/* --train=sgd|momentum|adamw[:key=value,...] (docs/training.md). */
+typedef enum { MPC_OPT_NONE, MPC_OPT_SGD, MPC_OPT_ADAMW } MpcOptimizerKind;
+typedef struct {
+  MpcOptimizerKind kind;
+  double lr; /* the trainer's default --lr */
+  double momentum, dampening, weightDecay;
+  bool nesterov;
+  double beta1, beta2, eps;
+  bool stochasticRounding; /* rounding=stochastic: low-precision parameters in true modes */
+} MpcOptimizer;
+
+/* Parse the flags' values; false with a one-line message naming the bad
+ * part and what is allowed. */
+bool mpcLossScaleParse(const char *text, MpcLossScale *out, char *error, size_t errorSize);
+bool mpcOptimizerParse(const char *text, MpcOptimizer *out, char *error, size_t errorSize);
+/* The scaling a mode gets when --loss-scale is absent: dynamic for 16-mixed,
+ * none otherwise (SPEC section 1). */
+MpcLossScaleKind mpcLossScaleResolve(const MpcLossScale *ls, MpcPrecisionMode mode);
+
 typedef struct {
   MpcPrecisionMode mode;
   MpcTarget target;
+  MpcLossScale lossScale;
+  MpcOptimizer optimizer;
   MpcPrecisionClass classes[MPC_OP_COUNT]; /* the op table's column, then --policy overrides */
   MpcClassSource sources[MPC_OP_COUNT];
   MpcReport *report; /* may be NULL */
@@ -281,6 +311,15 @@ MlirPass mpcPassCreate(const char *flag, const char *anchor, MpcPassRunFn run, c
 /* One entry point per pass file (passes/). */
 MlirPass mpcCreateVerifyPass(const MpcOptions *options);
 MlirPass mpcCreateLowerToLinalgPass(const MpcOptions *options);
+MlirPass mpcCreateAutodiffPass(const MpcOptions *options);
+MlirPass mpcCreateLossScalingPass(const MpcOptions *options);
+MlirPass mpcCreateOptimizerPass(const MpcOptions *options);
+/* Checks the training ops (mpc.scale_loss, mpc.unscale, mpc.all_finite,
+ * mpc.update_scale, mpc.*_update; docs/training.md), which are not in the
+ * op table because they have no precision class. Returns false if `op` is
+ * not one of them; otherwise sets *ok. */
+bool mpcVerifyTrainOp(MlirOperation op, bool *ok);
+bool mpcIsTrainOpName(MlirStringRef name);
 
 /*---------------------------------------------------------------------------
  * Code generation (lib/codegen.c)

@@ -242,6 +242,20 @@ void mpcrt_kernel_pool2d(const int64_t *meta, void *out, const void *x, const vo
 /* meta: xType indexType updatesType outType rank axis xDims[rank] indexDims[rank] */
 void mpcrt_kernel_scatter_add(const int64_t *meta, void *out, const void *x, const void *index, const void *updates);
 
+/* Gradients (mpc-autodiff's backward ops). The conv2d gradients take
+ * conv2d's meta: xType is dx's type (grad_input) or x's (grad_weight), wType
+ * is w's (grad_input) or dw's (grad_weight), yType is dy's; biasType and
+ * epilogue are unused; compute is the forward op's compute type. */
+void mpcrt_kernel_conv2d_grad_input(const int64_t *meta, void *dx, const void *dy, const void *w, const void *unused);
+void mpcrt_kernel_conv2d_grad_weight(const int64_t *meta, void *dw, const void *dy, const void *x, const void *unused);
+/* pool2d's meta, xType being dx's and x's type and yType dy's. Max pooling
+ * routes each window's gradient to its first maximal element (padding never
+ * wins); average pooling spreads it over the whole window. */
+void mpcrt_kernel_pool2d_grad(const int64_t *meta, void *dx, const void *dy, const void *x, const void *unused);
+/* meta: tableType dyType idsType V D numIds. dtable[V,D] = sum over ids of
+ * dy rows; ids outside [0, V) contribute nothing. */
+void mpcrt_kernel_embedding_grad(const int64_t *meta, void *dtable, const void *dy, const void *ids, const void *unused);
+
 /*---------------------------------------------------------------------------
  * Compiled models and the forward runner (runtime/runner.c)
  *---------------------------------------------------------------------------*/
@@ -276,6 +290,49 @@ typedef struct {
  * line naming the file and what was expected. Writes DIR/result0.npy, ... and
  * returns the process exit status. */
 int mpcrtRunnerMain(const MpcrtModel *model, int argc, char **argv);
+
+/*---------------------------------------------------------------------------
+ * Trainers (runtime/trainer.c; docs/training.md)
+ *---------------------------------------------------------------------------*/
+
+/* What an argument or result of a compiled @train_step is, read by
+ * mpc-compile off the function's attributes. */
+typedef enum {
+  MPCRT_ROLE_INPUT,   /* mpc.input: one batch of a data input */
+  MPCRT_ROLE_PARAM,   /* mpc.param: a parameter (argument: current value, result: updated value) */
+  MPCRT_ROLE_STATE,   /* mpc.state: optimizer or scaler state, named by its checkpoint key */
+  MPCRT_ROLE_LR,      /* argument: this step's learning rate, a scalar f32 */
+  MPCRT_ROLE_LOSS,    /* result: the step's loss before scaling */
+  MPCRT_ROLE_SKIPPED, /* result: an i1 scalar (one byte), 1 when gradients were not finite */
+  MPCRT_ROLE_METRIC,  /* result: any further result of the model function */
+} MpcrtRole;
+
+/* State keys the trainer knows: */
+#define MPCRT_STATE_SCALER "scaler"         /* f32[2]: loss scale, steps since the last non-finite step */
+#define MPCRT_STATE_COUNT "optimizer.step"  /* i64 scalar: updates applied (skipped steps not counted) */
+
+typedef struct {
+  const char *name;   /* model name, for messages */
+  const char *precision, *optimizer, *lossScaling; /* "bf16-mixed", "adamw", "dynamic" (for messages and logs) */
+  double initScale;   /* the scaler's starting scale (1 without loss scaling) */
+  double defaultLr;   /* used when --lr is absent */
+  int numArgs, numResults;
+  const MpcrtArgInfo *args, *results; /* role, name, type and shape of each */
+  const MpcrtRole *argRoles, *resultRoles;
+  /* One step: arguments and results in order; a result with the name and
+   * role of an argument is that argument's new value. */
+  void (*step)(void *const *args, void *const *results);
+  /* The model function (its first result is the loss), for --eval. */
+  const MpcrtModel *forward;
+} MpcrtTrainer;
+
+/* The trainer's main (SPEC section 5, docs/training.md):
+ *   ./trainer --input NAME=FILE ... (--steps N | --epochs E) [--lr LR] [--seed S]
+ *             [--init FILE] [--resume FILE] [--save FILE] [--log FILE.csv] [--shuffle]
+ *             [--schedule constant|cosine|linear] [--warmup N] [--min-lr LR]
+ *             [--eval NAME=FILE ...] [--quiet]
+ * Returns the process exit status. */
+int mpcrtTrainerMain(const MpcrtTrainer *trainer, int argc, char **argv);
 
 /* Keeps freed memory in the process (no unmapping, no heap trimming), so
  * that a model evaluated repeatedly does not page-fault its intermediate

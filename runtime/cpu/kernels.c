@@ -215,34 +215,76 @@ void mpcrt_kernel_matmul(const int64_t *meta, void *out, const void *a, const vo
             meta[10]);
 }
 
-/* meta: xType wType yType biasType N C H W O KH KW OH OW strideH strideW
- *       padTop padLeft dilationH dilationW groups compute epilogue
+/* conv2d's meta, shared with its gradients:
+ *   xType wType yType biasType N C H W O KH KW OH OW strideH strideW
+ *   padTop padLeft dilationH dilationW groups compute epilogue */
+typedef struct {
+  int64_t xT, wT, yT, bT, N, C, H, W, O, KH, KW, OH, OW, sh, sw, pt, pl, dh, dw, groups, compute, epilogue;
+  int64_t Cg, Og, K, P; /* per group: input and output channels, the product's depth; output pixels */
+} Conv;
+
+static Conv convFromMeta(const int64_t *meta) {
+  Conv s = {.xT = meta[0], .wT = meta[1], .yT = meta[2], .bT = meta[3], .N = meta[4], .C = meta[5],
+            .H = meta[6], .W = meta[7], .O = meta[8], .KH = meta[9], .KW = meta[10], .OH = meta[11],
+            .OW = meta[12], .sh = meta[13], .sw = meta[14], .pt = meta[15], .pl = meta[16], .dh = meta[17],
+            .dw = meta[18], .groups = meta[19] > 0 ? meta[19] : 1, .compute = meta[20], .epilogue = meta[21]};
+  s.Cg = s.C / s.groups;
+  s.Og = s.O / s.groups;
+  s.K = s.Cg * s.KH * s.KW;
+  s.P = s.OH * s.OW;
+  return s;
+}
+
+/* im2col: col[Cg*KH*KW, OH*OW] (colType) = the inputs that image n's group
+ * g multiplies, a row per (channel, kh, kw) and a column per output pixel,
+ * zero where the window reads padding. */
+static void im2col(const Conv *s, const void *x, int64_t n, int64_t g, void *col, int64_t colType) {
+  for (int64_t c = 0; c < s->Cg; ++c)
+    for (int64_t kh = 0; kh < s->KH; ++kh)
+      for (int64_t kw = 0; kw < s->KW; ++kw) {
+        int64_t row = (c * s->KH + kh) * s->KW + kw;
+        const int64_t plane = (n * s->C + g * s->Cg + c) * s->H * s->W;
+        for (int64_t oh = 0; oh < s->OH; ++oh)
+          for (int64_t ow = 0; ow < s->OW; ++ow) {
+            int64_t ih = oh * s->sh - s->pt + kh * s->dh, iw = ow * s->sw - s->pl + kw * s->dw;
+            double v = (ih >= 0 && ih < s->H && iw >= 0 && iw < s->W) ? load(x, s->xT, plane + ih * s->W + iw) : 0.0;
+            store(col, colType, row * s->P + oh * s->OW + ow, v);
+          }
+      }
+}
+
+/* col2im, im2col's adjoint: adds each entry of col[Cg*KH*KW, OH*OW]
+ * (colType) into the input element it was gathered from, in group g of one
+ * image's acc[C, H, W] (colType too); entries from padding are dropped. */
+static void col2im(const Conv *s, const void *col, int64_t g, void *acc, int64_t colType) {
+  for (int64_t c = 0; c < s->Cg; ++c)
+    for (int64_t kh = 0; kh < s->KH; ++kh)
+      for (int64_t kw = 0; kw < s->KW; ++kw) {
+        int64_t row = (c * s->KH + kh) * s->KW + kw;
+        const int64_t plane = (g * s->Cg + c) * s->H * s->W;
+        for (int64_t oh = 0; oh < s->OH; ++oh)
+          for (int64_t ow = 0; ow < s->OW; ++ow) {
+            int64_t ih = oh * s->sh - s->pt + kh * s->dh, iw = ow * s->sw - s->pl + kw * s->dw;
+            if (ih < 0 || ih >= s->H || iw < 0 || iw >= s->W)
+              continue;
+            int64_t at = plane + ih * s->W + iw;
+            store(acc, colType, at, load(acc, colType, at) + load(col, colType, row * s->P + oh * s->OW + ow));
+          }
+      }
+}
+
+/* meta: conv2d's (above)
  * Each image and group is one product: W[Og, Cg*KH*KW] . col[Cg*KH*KW, OH*OW]
  * with col gathered (im2col) in f32, or f64 for f64. */
 void mpcrt_kernel_conv2d(const int64_t *meta, void *out, const void *x, const void *w, const void *bias) {
-  int64_t xT = meta[0], wT = meta[1], yT = meta[2], bT = meta[3];
-  int64_t N = meta[4], C = meta[5], H = meta[6], W = meta[7], O = meta[8], KH = meta[9], KW = meta[10];
-  int64_t OH = meta[11], OW = meta[12], sh = meta[13], sw = meta[14], pt = meta[15], pl = meta[16];
-  int64_t dh = meta[17], dw = meta[18], groups = meta[19] > 0 ? meta[19] : 1, compute = meta[20];
-  int64_t epilogue = meta[21];
-  int64_t Cg = C / groups, Og = O / groups, K = Cg * KH * KW, P = OH * OW;
-  bool f64 = compute == MPCRT_F64;
+  Conv s = convFromMeta(meta);
+  int64_t wT = s.wT, yT = s.yT, bT = s.bT, O = s.O, Og = s.Og, K = s.K, P = s.P;
+  bool f64 = s.compute == MPCRT_F64;
   int64_t colType = f64 ? MPCRT_F64 : MPCRT_F32;
-  void *col = kernelAlloc("conv2d", (size_t)(K * P) * (f64 ? sizeof(double) : sizeof(float)));
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t g = 0; g < groups; ++g) {
-      for (int64_t c = 0; c < Cg; ++c)
-        for (int64_t kh = 0; kh < KH; ++kh)
-          for (int64_t kw = 0; kw < KW; ++kw) {
-            int64_t row = (c * KH + kh) * KW + kw;
-            const int64_t plane = (n * C + g * Cg + c) * H * W;
-            for (int64_t oh = 0; oh < OH; ++oh)
-              for (int64_t ow = 0; ow < OW; ++ow) {
-                int64_t ih = oh * sh - pt + kh * dh, iw = ow * sw - pl + kw * dw;
-                double v = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? load(x, xT, plane + ih * W + iw) : 0.0;
-                store(col, colType, row * P + oh * OW + ow, v);
-              }
-          }
+  void *col = kernelAlloc("conv2d", (size_t)(K * P) * elemBytes(colType));
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t g = 0; g < s.groups; ++g) {
+      im2col(&s, x, n, g, col, colType);
       const void *bg = bias ? byteOffset(bias, bT, g * Og) : NULL;
       void *y = (char *)out + (size_t)((n * O + g * Og) * P) * elemBytes(yT);
       /* Bias is per output channel, i.e. per row of this product. */
@@ -258,7 +300,7 @@ void mpcrt_kernel_conv2d(const int64_t *meta, void *out, const void *x, const vo
         gemmF64(Og, P, K, a, K, col, P, false, c, P);
         for (int64_t i = 0; i < Og * P; ++i)
           store(y, yT, i, c[i]);
-        if (epilogue == MPCRT_EPILOGUE_RELU)
+        if (s.epilogue == MPCRT_EPILOGUE_RELU)
           reluInPlace(y, yT, Og * P);
         free(a);
         free(c);
@@ -266,8 +308,8 @@ void mpcrt_kernel_conv2d(const int64_t *meta, void *out, const void *x, const vo
       }
       MpcrtGemmArgs args = {.M = Og, .N = P, .K = K, .A = byteOffset(w, wT, g * Og * K), .lda = K,
                             .aType = (MpcrtDType)wT, .B = col, .ldb = P, .bType = MPCRT_F32, .C = y, .ldc = P,
-                            .cType = (MpcrtDType)yT, .compute = (MpcrtDType)compute, .accumulate = bg != NULL,
-                            .epilogue = (MpcrtEpilogue)epilogue};
+                            .cType = (MpcrtDType)yT, .compute = (MpcrtDType)s.compute, .accumulate = bg != NULL,
+                            .epilogue = (MpcrtEpilogue)s.epilogue};
       MpcrtError err;
       if (!mpcrtGemm(&args, &err))
         kernelDie("conv2d", err.message);
@@ -337,6 +379,173 @@ void mpcrt_kernel_scatter_add(const int64_t *meta, void *out, const void *x, con
   }
   for (int64_t i = 0; i < nx; ++i)
     store(out, oT, i, acc[i]);
+  free(acc);
+}
+
+/* The gradient kernels accumulate in f32, or f64 when the result is f64,
+ * and round into the result's type once at the end. */
+static int64_t accTypeFor(int64_t type) { return type == MPCRT_F64 ? MPCRT_F64 : MPCRT_F32; }
+
+static void *accZeros(const char *kernel, int64_t n, int64_t accType) {
+  void *acc = kernelAlloc(kernel, (size_t)n * elemBytes(accType));
+  memset(acc, 0, (size_t)n * elemBytes(accType));
+  return acc;
+}
+
+static void accAdd(void *acc, int64_t accType, int64_t i, double v) {
+  store(acc, accType, i, load(acc, accType, i) + v);
+}
+
+static void accRound(void *out, int64_t type, const void *acc, int64_t accType, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    store(out, type, i, load(acc, accType, i));
+}
+
+/* meta: conv2d's; xType is dx's type
+ * dx = the adjoint of conv2d in x. Per image and group, col[Cg*KH*KW, OH*OW]
+ * = W_g^T . dy_g, a product in conv2d's compute type, then col2im adds col
+ * into the image's f32 accumulator (f64 for f64). W is transposed once,
+ * keeping its type (f64 for f64), so that the GEMM rounds it while packing
+ * as the forward product does. */
+void mpcrt_kernel_conv2d_grad_input(const int64_t *meta, void *dx, const void *dy, const void *w, const void *unused) {
+  (void)unused;
+  Conv s = convFromMeta(meta);
+  int64_t Og = s.Og, K = s.K, P = s.P, image = s.C * s.H * s.W;
+  bool f64 = s.compute == MPCRT_F64;
+  int64_t accType = f64 ? MPCRT_F64 : MPCRT_F32, wtType = f64 ? MPCRT_F64 : s.wT;
+  /* wt[g][k][o] = w[g * Og + o][k] */
+  void *wt = kernelAlloc("conv2d_grad_input", (size_t)(s.O * K) * elemBytes(wtType));
+  for (int64_t g = 0; g < s.groups; ++g)
+    for (int64_t o = 0; o < Og; ++o)
+      for (int64_t k = 0; k < K; ++k)
+        store(wt, wtType, (g * K + k) * Og + o, load(w, s.wT, (g * Og + o) * K + k));
+  void *col = kernelAlloc("conv2d_grad_input", (size_t)(K * P) * elemBytes(accType));
+  double *dy64 = f64 ? kernelAlloc("conv2d_grad_input", (size_t)(Og * P) * sizeof(double)) : NULL;
+  void *acc = kernelAlloc("conv2d_grad_input", (size_t)image * elemBytes(accType));
+  for (int64_t n = 0; n < s.N; ++n) {
+    memset(acc, 0, (size_t)image * elemBytes(accType));
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const void *dyg = byteOffset(dy, s.yT, (n * s.O + g * Og) * P), *wtg = byteOffset(wt, wtType, g * K * Og);
+      if (f64) {
+        for (int64_t i = 0; i < Og * P; ++i)
+          dy64[i] = load(dyg, s.yT, i);
+        memset(col, 0, (size_t)(K * P) * sizeof(double));
+        gemmF64(K, P, Og, wtg, Og, dy64, P, false, col, P);
+      } else {
+        MpcrtGemmArgs args = {.M = K, .N = P, .K = Og, .A = wtg, .lda = Og, .aType = (MpcrtDType)wtType,
+                              .B = dyg, .ldb = P, .bType = (MpcrtDType)s.yT, .C = col, .ldc = P,
+                              .cType = MPCRT_F32, .compute = (MpcrtDType)s.compute};
+        MpcrtError err;
+        if (!mpcrtGemm(&args, &err))
+          kernelDie("conv2d_grad_input", err.message);
+      }
+      col2im(&s, col, g, acc, accType);
+    }
+    accRound((char *)dx + (size_t)(n * image) * elemBytes(s.xT), s.xT, acc, accType, image);
+  }
+  free(acc);
+  free(dy64);
+  free(col);
+  free(wt);
+}
+
+/* meta: conv2d's; xType is x's type, wType dw's
+ * dw[O, Cg, KH, KW] = the sum over images of dy_g . col_g^T, col_g being
+ * x's im2col: a product in conv2d's compute type accumulated across images
+ * in f32 (f64 for f64). */
+void mpcrt_kernel_conv2d_grad_weight(const int64_t *meta, void *dw, const void *dy, const void *x,
+                                     const void *unused) {
+  (void)unused;
+  Conv s = convFromMeta(meta);
+  int64_t Og = s.Og, K = s.K, P = s.P;
+  bool f64 = s.compute == MPCRT_F64;
+  int64_t accType = f64 ? MPCRT_F64 : MPCRT_F32;
+  void *acc = accZeros("conv2d_grad_weight", s.O * K, accType);
+  void *col = kernelAlloc("conv2d_grad_weight", (size_t)(K * P) * elemBytes(accType));
+  double *dy64 = f64 ? kernelAlloc("conv2d_grad_weight", (size_t)(Og * P) * sizeof(double)) : NULL;
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t g = 0; g < s.groups; ++g) {
+      im2col(&s, x, n, g, col, accType);
+      const void *dyg = byteOffset(dy, s.yT, (n * s.O + g * Og) * P);
+      void *accg = (char *)acc + (size_t)(g * Og * K) * elemBytes(accType);
+      if (f64) {
+        for (int64_t i = 0; i < Og * P; ++i)
+          dy64[i] = load(dyg, s.yT, i);
+        gemmF64(Og, K, P, dy64, P, col, P, true, accg, K);
+        continue;
+      }
+      MpcrtGemmArgs args = {.M = Og, .N = K, .K = P, .A = dyg, .lda = P, .aType = (MpcrtDType)s.yT, .B = col,
+                            .ldb = P, .bType = MPCRT_F32, .transB = true, .C = accg, .ldc = K,
+                            .cType = MPCRT_F32, .compute = (MpcrtDType)s.compute, .accumulate = true};
+      MpcrtError err;
+      if (!mpcrtGemm(&args, &err))
+        kernelDie("conv2d_grad_weight", err.message);
+    }
+  accRound(dw, s.wT, acc, accType, s.O * K);
+  free(dy64);
+  free(col);
+  free(acc);
+}
+
+/* meta: pool2d's; xType is dx's and x's type, yType dy's
+ * dx = the adjoint of pool2d in x. Max pooling adds each window's dy to the
+ * element the forward kernel picks, found with its comparison: the first
+ * maximal element in row-major window order (the last NaN if there are
+ * NaNs), never padding. Average pooling adds dy / (KH*KW) to each element
+ * of the window that is not padding. */
+void mpcrt_kernel_pool2d_grad(const int64_t *meta, void *dx, const void *dy, const void *x, const void *unused) {
+  (void)unused;
+  int64_t xT = meta[0], yT = meta[1];
+  bool isMax = meta[2] != 0;
+  int64_t N = meta[3], C = meta[4], H = meta[5], W = meta[6], OH = meta[7], OW = meta[8];
+  int64_t KH = meta[9], KW = meta[10], sh = meta[11], sw = meta[12], pt = meta[13], pl = meta[14];
+  int64_t accType = accTypeFor(xT);
+  void *acc = accZeros("pool2d_grad", N * C * H * W, accType);
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        double grad = load(dy, yT, (nc * OH + oh) * OW + ow), best = -INFINITY;
+        int64_t chosen = -1;
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw) {
+            int64_t ih = oh * sh - pt + kh, iw = ow * sw - pl + kw;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+              continue;
+            int64_t at = (nc * H + ih) * W + iw;
+            if (!isMax) {
+              accAdd(acc, accType, at, grad / (double)(KH * KW));
+              continue;
+            }
+            double v = load(x, xT, at);
+            if (chosen < 0 || v > best || isnan(v)) {
+              best = v;
+              chosen = at;
+            }
+          }
+        if (chosen >= 0)
+          accAdd(acc, accType, chosen, grad);
+      }
+  accRound(dx, xT, acc, accType, N * C * H * W);
+  free(acc);
+}
+
+/* meta: tableType dyType idsType V D numIds
+ * dtable[V, D] = zeros plus, for each i with 0 <= ids[i] < V, dy's row i
+ * added to row ids[i]; ids are i32 or i64. */
+void mpcrt_kernel_embedding_grad(const int64_t *meta, void *dtable, const void *dy, const void *ids,
+                                 const void *unused) {
+  (void)unused;
+  int64_t tT = meta[0], yT = meta[1], iT = meta[2], V = meta[3], D = meta[4], numIds = meta[5];
+  int64_t accType = accTypeFor(tT);
+  void *acc = accZeros("embedding_grad", V * D, accType);
+  for (int64_t i = 0; i < numIds; ++i) {
+    int64_t id = loadIndex(ids, iT, i);
+    if (id < 0 || id >= V)
+      continue;
+    for (int64_t d = 0; d < D; ++d)
+      accAdd(acc, accType, id * D + d, load(dy, yT, i * D + d));
+  }
+  accRound(dtable, tT, acc, accType, V * D);
   free(acc);
 }
 

@@ -4,9 +4,12 @@
  * with naive f64 loops written here: linear with bias (f32, bf16 products
  * into a bf16 result, f64), batched matmul, conv2d with stride, padding,
  * dilation and groups (f32 and f64), both poolings with padding, scatter_add
- * with repeated and out-of-range indices, and memrefCopy between strided
- * descriptors. Tolerances: f32 products over K terms 2 K 2^-24 of the sum of
- * |terms|; bf16 results add half a bf16 ulp (2^-8 relative); f64 1e-12.
+ * with repeated and out-of-range indices, memrefCopy between strided
+ * descriptors, and the gradient kernels: conv2d's (adjoint identities in f64,
+ * f32 and bf16 against the definition), both poolings' (ties, padding) and
+ * embedding's (repeated and out-of-range ids). Tolerances: f32 sums of K
+ * terms 2 K 2^-24 of the sum of |terms|; bf16 results add half a bf16 ulp
+ * (2^-8 relative); f64 1e-12.
  *===----------------------------------------------------------------------===*/
 #include "mpc-check.h"
 #include "mpc/runtime.h"
@@ -204,6 +207,347 @@ static void testScatterAdd(void) {
   CHECK(bad == 0);
 }
 
+/*--- Gradient kernels ---*/
+
+/* Buffers of f32, bf16 or f64 made from doubles (rounded to the type), read
+ * back as doubles, or filled with NaN so that an element a kernel forgets to
+ * write shows. */
+static size_t typeSize(int64_t type) { return type == MPCRT_F64 ? 8 : type == MPCRT_F32 ? 4 : 2; }
+
+static double getTyped(const void *p, int64_t type, int64_t i) {
+  switch (type) {
+  case MPCRT_BF16: return mpcrtBF16ToF32(((const MpcrtBF16 *)p)[i]);
+  case MPCRT_F32: return ((const float *)p)[i];
+  default: return ((const double *)p)[i];
+  }
+}
+
+static void setTyped(void *p, int64_t type, int64_t i, double v) {
+  switch (type) {
+  case MPCRT_BF16: ((MpcrtBF16 *)p)[i] = mpcrtBF16FromF32((float)v); break;
+  case MPCRT_F32: ((float *)p)[i] = (float)v; break;
+  default: ((double *)p)[i] = v; break;
+  }
+}
+
+/* A buffer of `type` holding values[0..n) rounded to it. */
+static void *newTyped(int64_t type, const double *values, int64_t n) {
+  void *p = malloc((size_t)n * typeSize(type));
+  for (int64_t i = 0; i < n; ++i)
+    setTyped(p, type, i, values[i]);
+  return p;
+}
+
+/* n random values in [-1, 1) with 32 bits as `type`; `values` gets what was stored. */
+static void *randomTyped(int64_t type, int64_t n, unsigned seed, double *values) {
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = frand(&seed) + frand(&seed) * 0x1p-16;
+  void *p = newTyped(type, values, n);
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = getTyped(p, type, i);
+  return p;
+}
+
+static void *nanTyped(int64_t type, int64_t n) {
+  void *p = malloc((size_t)n * typeSize(type));
+  for (int64_t i = 0; i < n; ++i)
+    setTyped(p, type, i, NAN);
+  return p;
+}
+
+static double toBF16(double v) { return mpcrtBF16ToF32(mpcrtBF16FromF32((float)v)); }
+
+/* A conv2d; OH and OW follow from the four pads (the kernel's meta has only
+ * the top and left ones). */
+typedef struct {
+  int N, C, H, W, O, G, KH, KW, sh, sw, pt, pb, pl, pr, dh, dw;
+} ConvCase;
+
+static int convOH(const ConvCase *c) { return (c->H + c->pt + c->pb - c->dh * (c->KH - 1) - 1) / c->sh + 1; }
+static int convOW(const ConvCase *c) { return (c->W + c->pl + c->pr - c->dw * (c->KW - 1) - 1) / c->sw + 1; }
+
+static void convMeta(const ConvCase *c, int64_t xT, int64_t wT, int64_t yT, int64_t compute, int64_t *meta) {
+  int64_t m[22] = {xT, wT, yT, -1, c->N, c->C, c->H, c->W, c->O, c->KH, c->KW,
+                   convOH(c), convOW(c), c->sh, c->sw, c->pt, c->pl, c->dh, c->dw, c->G, compute,
+                   MPCRT_EPILOGUE_NONE};
+  memcpy(meta, m, sizeof m);
+}
+
+/* The definition, in f64: every (image, output, input channel of its group,
+ * kh, kw, oh, ow) term that reads no padding adds x w to y, dy w to dx and
+ * dy x to dw; the *m arrays get the sums of |terms|, total the sum of
+ * |dy x w|. */
+typedef struct {
+  double *y, *dx, *dxm, *dw, *dwm, total;
+} ConvRef;
+
+static ConvRef convNaive(const ConvCase *c, const double *x, const double *w, const double *dy) {
+  int OH = convOH(c), OW = convOW(c), Cg = c->C / c->G, Og = c->O / c->G;
+  size_t nx = (size_t)c->N * c->C * c->H * c->W, nw = (size_t)c->O * Cg * c->KH * c->KW;
+  ConvRef r = {calloc((size_t)c->N * c->O * OH * OW, sizeof(double)), calloc(nx, sizeof(double)),
+               calloc(nx, sizeof(double)), calloc(nw, sizeof(double)), calloc(nw, sizeof(double)), 0};
+  for (int n = 0; n < c->N; ++n)
+    for (int o = 0; o < c->O; ++o)
+      for (int i = 0; i < OH; ++i)
+        for (int j = 0; j < OW; ++j)
+          for (int ci = 0; ci < Cg; ++ci)
+            for (int u = 0; u < c->KH; ++u)
+              for (int v = 0; v < c->KW; ++v) {
+                int ih = i * c->sh - c->pt + u * c->dh, iw = j * c->sw - c->pl + v * c->dw;
+                if (ih < 0 || ih >= c->H || iw < 0 || iw >= c->W)
+                  continue;
+                int xi = ((n * c->C + o / Og * Cg + ci) * c->H + ih) * c->W + iw;
+                int wi = ((o * Cg + ci) * c->KH + u) * c->KW + v, yi = ((n * c->O + o) * OH + i) * OW + j;
+                r.y[yi] += x[xi] * w[wi];
+                r.dx[xi] += dy[yi] * w[wi];
+                r.dxm[xi] += fabs(dy[yi] * w[wi]);
+                r.dw[wi] += dy[yi] * x[xi];
+                r.dwm[wi] += fabs(dy[yi] * x[xi]);
+                r.total += fabs(dy[yi] * x[xi] * w[wi]);
+              }
+  return r;
+}
+
+static void convRefFree(ConvRef *r) {
+  free(r->y);
+  free(r->dx);
+  free(r->dxm);
+  free(r->dw);
+  free(r->dwm);
+}
+
+static double dot(const double *a, const double *b, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i)
+    s += a[i] * b[i];
+  return s;
+}
+
+/* Adjoint identities in f64: <conv(x, w), dy> = <x, grad_input(dy, w)> =
+ * <w, grad_weight(dy, x)>, to 1e-12 of the sum of |dy x w| over the terms. */
+static void testConvGradAdjoint(const ConvCase *c) {
+  int64_t nx = (int64_t)c->N * c->C * c->H * c->W, nw = (int64_t)c->O * (c->C / c->G) * c->KH * c->KW;
+  int64_t ny = (int64_t)c->N * c->O * convOH(c) * convOW(c);
+  double *x = malloc((size_t)nx * 8), *w = malloc((size_t)nw * 8), *dy = malloc((size_t)ny * 8);
+  free(randomTyped(MPCRT_F64, nx, 21, x));
+  free(randomTyped(MPCRT_F64, nw, 22, w));
+  free(randomTyped(MPCRT_F64, ny, 23, dy));
+  double *y = nanTyped(MPCRT_F64, ny), *dx = nanTyped(MPCRT_F64, nx), *dw = nanTyped(MPCRT_F64, nw);
+  int64_t meta[22];
+  convMeta(c, MPCRT_F64, MPCRT_F64, MPCRT_F64, MPCRT_F64, meta);
+  mpcrt_kernel_conv2d(meta, y, x, w, NULL);
+  mpcrt_kernel_conv2d_grad_input(meta, dx, dy, w, NULL);
+  mpcrt_kernel_conv2d_grad_weight(meta, dw, dy, x, NULL);
+  ConvRef r = convNaive(c, x, w, dy);
+  double ydy = dot(y, dy, ny);
+  CHECK(r.total > 0 && fabs(ydy - dot(x, dx, nx)) <= 1e-12 * r.total);
+  CHECK(r.total > 0 && fabs(ydy - dot(w, dw, nw)) <= 1e-12 * r.total);
+  convRefFree(&r);
+  free(x);
+  free(w);
+  free(dy);
+  free(y);
+  free(dx);
+  free(dw);
+}
+
+/* grad_input and grad_weight against the definition for one choice of
+ * types: x and dx xT, w and dw wT, dy yT, products in `compute`. The
+ * reference rounds the operands to bf16 for bf16 products. Tolerances: a
+ * sum of n products accumulated in f32, 2 n 2^-24 of the sum of |terms|
+ * (n = Og KH KW for dx, N OH OW for dw); a bf16 result adds half a bf16 ulp
+ * (2^-8 relative); f64 1e-12 of the sum of |terms|. */
+static void testConvGradTypes(const ConvCase *c, int64_t xT, int64_t wT, int64_t yT, int64_t compute) {
+  int64_t nx = (int64_t)c->N * c->C * c->H * c->W, nw = (int64_t)c->O * (c->C / c->G) * c->KH * c->KW;
+  int64_t ny = (int64_t)c->N * c->O * convOH(c) * convOW(c);
+  double *xv = malloc((size_t)nx * 8), *wv = malloc((size_t)nw * 8), *dyv = malloc((size_t)ny * 8);
+  void *x = randomTyped(xT, nx, 31, xv), *w = randomTyped(wT, nw, 32, wv), *dy = randomTyped(yT, ny, 33, dyv);
+  if (compute == MPCRT_BF16) {
+    for (int64_t i = 0; i < nx; ++i)
+      xv[i] = toBF16(xv[i]);
+    for (int64_t i = 0; i < nw; ++i)
+      wv[i] = toBF16(wv[i]);
+    for (int64_t i = 0; i < ny; ++i)
+      dyv[i] = toBF16(dyv[i]);
+  }
+  void *dx = nanTyped(xT, nx), *dw = nanTyped(wT, nw);
+  int64_t meta[22];
+  convMeta(c, xT, wT, yT, compute, meta);
+  mpcrt_kernel_conv2d_grad_input(meta, dx, dy, w, NULL);
+  mpcrt_kernel_conv2d_grad_weight(meta, dw, dy, x, NULL);
+  ConvRef r = convNaive(c, xv, wv, dyv);
+  bool f64 = compute == MPCRT_F64;
+  double dxSum = f64 ? 1e-12 : 2.0 * (c->O / c->G) * c->KH * c->KW * 0x1p-24;
+  double dwSum = f64 ? 1e-12 : 2.0 * c->N * convOH(c) * convOW(c) * 0x1p-24;
+  double dxRound = xT == MPCRT_BF16 ? 0x1p-8 : 0, dwRound = wT == MPCRT_BF16 ? 0x1p-8 : 0;
+  int bad = 0;
+  for (int64_t i = 0; i < nx; ++i)
+    bad += !(fabs(getTyped(dx, xT, i) - r.dx[i]) <= dxSum * r.dxm[i] + dxRound * fabs(r.dx[i]) + 1e-30);
+  CHECK(bad == 0);
+  bad = 0;
+  for (int64_t i = 0; i < nw; ++i)
+    bad += !(fabs(getTyped(dw, wT, i) - r.dw[i]) <= dwSum * r.dwm[i] + dwRound * fabs(r.dw[i]) + 1e-30);
+  CHECK(bad == 0);
+  convRefFree(&r);
+  free(xv);
+  free(wv);
+  free(dyv);
+  free(x);
+  free(w);
+  free(dy);
+  free(dx);
+  free(dw);
+}
+
+static void testConvGrads(void) {
+  /* N C H W O G KH KW sh sw pt pb pl pr dh dw */
+  const ConvCase plain = {2, 3, 5, 6, 4, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1};
+  /* stride 2, dilation 2 and groups 2; padding 2 on top, none at the bottom, 1 left and 2 right */
+  const ConvCase mixed = {2, 4, 9, 8, 6, 2, 3, 2, 2, 1, 2, 0, 1, 2, 2, 2};
+  /* strides 3 and 2 larger than the windows along H: rows no output reads get a zero gradient */
+  const ConvCase sparse = {1, 2, 10, 7, 4, 2, 2, 3, 3, 2, 0, 1, 2, 0, 1, 2};
+  const ConvCase *cases[] = {&plain, &mixed, &sparse};
+  for (int i = 0; i < 3; ++i) {
+    testConvGradAdjoint(cases[i]);
+    testConvGradTypes(cases[i], MPCRT_F64, MPCRT_F64, MPCRT_F64, MPCRT_F64);
+    testConvGradTypes(cases[i], MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_F32);
+    /* bf16 products of f32 operands into f32 results (operands rounded while packing) */
+    testConvGradTypes(cases[i], MPCRT_F32, MPCRT_F32, MPCRT_F32, MPCRT_BF16);
+    /* bf16-mixed: bf16 activations and gradients, f32 weights */
+    testConvGradTypes(cases[i], MPCRT_BF16, MPCRT_F32, MPCRT_BF16, MPCRT_BF16);
+  }
+}
+
+/* Max and average pooling gradients against loops written here, on 3x3
+ * windows with stride 2 (neighbours overlap) and padding 1, whose last
+ * column of windows also reads padding on the right. Channel 0 has values
+ * on a grid of 1/4, so that windows have ties; channel 1 is all negative,
+ * so that a zero from padding would win if padding were let in. */
+static void testPoolGrads(void) {
+  enum { N = 2, C = 2, H = 6, W = 7, K = 3, S = 2, P = 1, OH = 3, OW = 4, NX = N * C * H * W, NY = N * C * OH * OW };
+  double xv[NX], dyv[NY];
+  unsigned seed = 41;
+  for (int i = 0; i < NX; ++i) {
+    double r = floor(frand(&seed) * 4) / 4;
+    xv[i] = (i / (H * W)) % C == 0 ? r : -fabs(r) - 0.25;
+  }
+  for (int i = 0; i < NY; ++i) /* exact in bf16 too */
+    dyv[i] = toBF16(frand(&seed));
+
+  /* The reference: max routes dy to the first maximal element in row-major
+   * window order, average spreads dy / K^2 over the window's elements. */
+  double maxRef[NX] = {0}, maxMag[NX] = {0}, avgRef[NX] = {0}, avgMag[NX] = {0};
+  int chosen[NY], ties = 0, padWouldWin = 0;
+  for (int nc = 0; nc < N * C; ++nc)
+    for (int i = 0; i < OH; ++i)
+      for (int j = 0; j < OW; ++j) {
+        int o = (nc * OH + i) * OW + j, best = -1, count = 0, readsPadding = 0;
+        for (int u = 0; u < K; ++u)
+          for (int v = 0; v < K; ++v) {
+            int ih = i * S - P + u, iw = j * S - P + v, at = (nc * H + ih) * W + iw;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+              readsPadding = 1;
+              continue;
+            }
+            avgRef[at] += dyv[o] / (K * K);
+            avgMag[at] += fabs(dyv[o] / (K * K));
+            if (best < 0 || xv[at] > xv[best])
+              best = at;
+          }
+        for (int u = 0; u < K; ++u)
+          for (int v = 0; v < K; ++v) {
+            int ih = i * S - P + u, iw = j * S - P + v;
+            count += ih >= 0 && ih < H && iw >= 0 && iw < W && xv[(nc * H + ih) * W + iw] == xv[best];
+          }
+        ties += count > 1;
+        padWouldWin += readsPadding && xv[best] < 0;
+        chosen[o] = best;
+        maxRef[best] += dyv[o];
+        maxMag[best] += fabs(dyv[o]);
+      }
+  CHECK(ties > 0 && padWouldWin > 0); /* the data has what the test is about */
+
+  /* f32, and bf16 x, dy and dx (the data is exact in bf16). At most
+   * ceil(K/S)^2 = 4 windows cover an element: sums of up to 4 terms in f32,
+   * 2 4 2^-24 of the sum of |terms|; a bf16 result adds 2^-8 relative. */
+  const int64_t types[2] = {MPCRT_F32, MPCRT_BF16};
+  for (int t = 0; t < 2; ++t) {
+    int64_t T = types[t];
+    void *x = newTyped(T, xv, NX), *dy = newTyped(T, dyv, NY), *y = nanTyped(T, NY);
+    void *dxMax = nanTyped(T, NX), *dxAvg = nanTyped(T, NX);
+    int64_t metaMax[15] = {T, T, 1, N, C, H, W, OH, OW, K, K, S, S, P, P};
+    int64_t metaAvg[15] = {T, T, 0, N, C, H, W, OH, OW, K, K, S, S, P, P};
+    mpcrt_kernel_pool2d(metaMax, y, x, NULL, NULL);
+    mpcrt_kernel_pool2d_grad(metaMax, dxMax, dy, x, NULL);
+    mpcrt_kernel_pool2d_grad(metaAvg, dxAvg, dy, x, NULL);
+    double rel = T == MPCRT_BF16 ? 0x1p-8 : 0;
+    int bad = 0, badMax = 0, badAvg = 0;
+    for (int o = 0; o < NY; ++o) /* the forward kernel's maximum is the element the reference routes to */
+      bad += getTyped(y, T, o) != xv[chosen[o]];
+    for (int i = 0; i < NX; ++i) {
+      badMax += !(fabs(getTyped(dxMax, T, i) - maxRef[i]) <= 8 * 0x1p-24 * maxMag[i] + rel * fabs(maxRef[i]) + 1e-30);
+      badAvg += !(fabs(getTyped(dxAvg, T, i) - avgRef[i]) <= 8 * 0x1p-24 * avgMag[i] + rel * fabs(avgRef[i]) + 1e-30);
+    }
+    CHECK(bad == 0);
+    CHECK(badMax == 0);
+    CHECK(badAvg == 0);
+    free(x);
+    free(dy);
+    free(y);
+    free(dxMax);
+    free(dxAvg);
+  }
+
+  /* Average pooling is linear: <avgpool(x), dy> = <x, avgpool_grad(dy)> in
+   * f64, to 1e-12 of the sum of |x dy| / K^2. */
+  double yd[NY], dxd[NX], mag = 0;
+  int64_t meta64[15] = {MPCRT_F64, MPCRT_F64, 0, N, C, H, W, OH, OW, K, K, S, S, P, P};
+  mpcrt_kernel_pool2d(meta64, yd, xv, NULL, NULL);
+  mpcrt_kernel_pool2d_grad(meta64, dxd, dyv, xv, NULL);
+  for (int i = 0; i < NX; ++i)
+    mag += fabs(xv[i]) * avgMag[i];
+  CHECK(mag > 0 && fabs(dot(yd, dyv, NY) - dot(xv, dxd, NX)) <= 1e-12 * mag);
+}
+
+/* Embedding gradients against a loop written here: ids repeat, and some are
+ * negative or >= V (they add nothing); rows no id names must be zeros.
+ * i32 ids into f32 and bf16 tables, i64 ids (some beyond 32 bits) into an
+ * f64 table. Tolerances: up to 3 rows add into one in f32, 2 3 2^-24 of the
+ * sum of |terms|; a bf16 table adds 2^-8 relative; f64 1e-12. */
+static void testEmbeddingGrad(void) {
+  enum { V = 6, D = 5, NI = 10 };
+  const int32_t ids32[NI] = {3, 0, 3, -1, 6, 1, 3, 0, 100, -7};
+  const int64_t ids64[NI] = {2, 5, 2, INT64_C(1) << 32, -(INT64_C(1) << 40), 0, 5, 5, 6, 2};
+  const int64_t tableTypes[3] = {MPCRT_F32, MPCRT_BF16, MPCRT_F64};
+  for (int t = 0; t < 3; ++t) {
+    int64_t T = tableTypes[t], idsT = T == MPCRT_F64 ? MPCRT_I64 : MPCRT_I32;
+    double dyGot[NI * D], ref[V * D] = {0}, mag[V * D] = {0};
+    void *dy = randomTyped(T == MPCRT_F64 ? MPCRT_F64 : MPCRT_F32, NI * D, 51, dyGot);
+    for (int i = 0; i < NI; ++i) {
+      int64_t id = idsT == MPCRT_I32 ? ids32[i] : ids64[i];
+      if (id < 0 || id >= V)
+        continue;
+      for (int d = 0; d < D; ++d) {
+        ref[id * D + d] += dyGot[i * D + d];
+        mag[id * D + d] += fabs(dyGot[i * D + d]);
+      }
+    }
+    void *table = nanTyped(T, V * D);
+    int64_t meta[6] = {T, T == MPCRT_F64 ? MPCRT_F64 : MPCRT_F32, idsT, V, D, NI};
+    mpcrt_kernel_embedding_grad(meta, table, dy, idsT == MPCRT_I32 ? (const void *)ids32 : (const void *)ids64,
+                                NULL);
+    double sum = T == MPCRT_F64 ? 1e-12 : 6 * 0x1p-24, rel = T == MPCRT_BF16 ? 0x1p-8 : 0;
+    int bad = 0, zeroRows = 0;
+    for (int i = 0; i < V * D; ++i) {
+      bad += !(fabs(getTyped(table, T, i) - ref[i]) <= sum * mag[i] + rel * fabs(ref[i]) + 1e-30);
+      zeroRows += mag[i] == 0;
+    }
+    CHECK(bad == 0 && zeroRows > 0);
+    free(dy);
+    free(table);
+  }
+}
+
 /* memrefCopy: upstream's ABI, {rank, descriptor}; a 2x3 window of a 4x5
  * buffer (offset 6, strides 5, 1) into a dense 2x3. */
 typedef struct {
@@ -240,6 +584,9 @@ int main(void) {
   testBatchedMatmul();
   testConv2d();
   testPools();
+  testConvGrads();
+  testPoolGrads();
+  testEmbeddingGrad();
   testScatterAdd();
   testMemrefCopy();
   return MPC_CHECK_SUMMARY();
