@@ -238,6 +238,12 @@ char *mpcFuncArgAttrText(MlirOperation func, intptr_t i) {
   return mpcAttrText(d);
 }
 
+MlirLocation mpcModuleErrorLocation(MlirOperation module) {
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  MlirOperation first = mlirBlockGetFirstOperation(body);
+  return mlirOperationGetLocation(mlirOperationIsNull(first) ? module : first);
+}
+
 MlirOperation mpcModuleLookupFunc(MlirOperation module, const char *name) {
   MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
   for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);

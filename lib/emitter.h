@@ -76,6 +76,9 @@ MlirAttribute mpcFuncArgAttr(MlirOperation func, intptr_t i, const char *key);
 MlirAttribute mpcFuncResultAttr(MlirOperation func, intptr_t i, const char *key);
 /* The text of argument i's whole attribute dictionary ("" if none; free it). */
 char *mpcFuncArgAttrText(MlirOperation func, intptr_t i);
+/* Where to report a problem with a whole module: its first op (the module
+ * itself has no line). */
+MlirLocation mpcModuleErrorLocation(MlirOperation module);
 /* The func.func named `name` in `module`, or a null operation. */
 MlirOperation mpcModuleLookupFunc(MlirOperation module, const char *name);
 

@@ -796,7 +796,7 @@ static bool runAutodiff(MlirOperation module, const MpcOptions *options) {
   (void)options;
   MlirOperation func = findModel(module);
   if (mlirOperationIsNull(func)) {
-    mlirEmitError(mlirOperationGetLocation(module),
+    mlirEmitError(mpcModuleErrorLocation(module),
                   "mpc-autodiff: no model function (@forward, or a func.func with mpc.param arguments)");
     return false;
   }

@@ -32,7 +32,7 @@ static bool runLossScaling(MlirOperation module, const MpcOptions *options) {
   MpcLossScaleKind kind = mpcLossScaleResolve(&options->lossScale, options->mode);
   MlirOperation func = mpcModuleLookupFunc(module, "forward_grad");
   if (mlirOperationIsNull(func)) {
-    mlirEmitError(mlirOperationGetLocation(module), "mpc-loss-scaling: no @forward_grad (run mpc-autodiff first)");
+    mlirEmitError(mpcModuleErrorLocation(module), "mpc-loss-scaling: no @forward_grad (run mpc-autodiff first)");
     return false;
   }
   if (kind == MPC_SCALE_NONE)

@@ -55,11 +55,11 @@ static bool runOptimizer(MlirOperation module, const MpcOptions *options) {
   const MpcOptimizer *o = &options->optimizer;
   MlirOperation func = mpcModuleLookupFunc(module, "forward_grad");
   if (mlirOperationIsNull(func)) {
-    mlirEmitError(mlirOperationGetLocation(module), "mpc-optimizer: no @forward_grad (run mpc-autodiff first)");
+    mlirEmitError(mpcModuleErrorLocation(module), "mpc-optimizer: no @forward_grad (run mpc-autodiff first)");
     return false;
   }
   if (o->kind == MPC_OPT_NONE) {
-    mlirEmitError(mlirOperationGetLocation(module), "mpc-optimizer: no optimizer chosen (--train=sgd|momentum|adamw)");
+    mlirEmitError(mpcModuleErrorLocation(module), "mpc-optimizer: no optimizer chosen (--train=sgd|momentum|adamw)");
     return false;
   }
   if (!mlirOperationIsNull(mpcModuleLookupFunc(module, "train_step"))) {
