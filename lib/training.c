@@ -8,7 +8,7 @@
  *   mpc.all_finite(g, ...)              tensor<i1>: no inf or NaN anywhere
  *   mpc.update_scale(scaler, finite)    GradScaler's update of [scale, growth tracker]
  *   mpc.count_update(count, finite)     count + 1 when finite
- *   mpc.sgd_update(p, g, lr, finite)
+ *   mpc.sgd_update(p, g, lr, count, finite)
  *   mpc.sgd_momentum_update(p, g, buf, lr, count, finite) -> (p, buf)
  *   mpc.adamw_update(p, g, m, v, lr, count, finite) -> (p, m, v)
  *
@@ -259,7 +259,7 @@ static const TrainOp trainOps[] = {
     {"all_finite", "*", "b", ""},
     {"update_scale", "sb", "s", "growth:f64 backoff:f64 interval:i64"},
     {"count_update", "cb", "c", ""},
-    {"sgd_update", "fflb", "f", "weight_decay:f64 rounding:rounding seed:i64"},
+    {"sgd_update", "fflcb", "f", "weight_decay:f64 rounding:rounding seed:i64"},
     {"sgd_momentum_update", "ffflcb", "ff",
      "momentum:f64 dampening:f64 nesterov:bool weight_decay:f64 rounding:rounding seed:i64"},
     {"adamw_update", "fffflcb", "fff", "beta1:f64 beta2:f64 eps:f64 weight_decay:f64 rounding:rounding seed:i64"},

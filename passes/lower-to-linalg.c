@@ -1575,7 +1575,7 @@ static bool lowerUpdate(Lower *L, MlirOperation op, const char *name) {
   int lrI = 2 + ns;
   Name lr = scalarOf(L, in[lrI], &inT[lrI], 0);
   Name fin = scalarOf(L, in[n - 1], &inT[n - 1], 0);
-  Name count = (adam || mom) ? scalarOf(L, in[lrI + 1], &inT[lrI + 1], 0) : scalarConst(L, 0, MPC_ELT_I64);
+  Name count = scalarOf(L, in[lrI + 1], &inT[lrI + 1], 0);
   bool stochastic = strAttrIs(op, "rounding", "stochastic");
   int64_t seed = intAttr(op, "seed");
   if (a == MPC_ELT_F64)
@@ -1653,9 +1653,9 @@ static bool lowerUpdate(Lower *L, MlirOperation op, const char *name) {
     double b1 = f64Attr(op, "beta1"), b2 = f64Attr(op, "beta2"), eps = f64Attr(op, "eps");
     Name mv = bodyConvert(&b, inArg(2), inT[2].k, a), vv = bodyConvert(&b, inArg(3), inT[3].k, a);
     Name p1 = bodyBin(&b, "arith.mulf", p, c1, a);
-    /* exp_avg.lerp_(g, 1 - beta1) */
-    Name m1 = bodyBin(&b, "arith.addf", mv, bodyBin(&b, "arith.mulf", bodyConst(&b, 1 - b1, a),
-                                                   bodyBin(&b, "arith.subf", g, mv, a), a), a);
+    /* exp_avg.mul_(beta1).add_(g, alpha=1 - beta1), as torch.optim.AdamW */
+    Name m1 = bodyBin(&b, "arith.addf", bodyBin(&b, "arith.mulf", mv, bodyConst(&b, b1, a), a),
+                      bodyBin(&b, "arith.mulf", g, bodyConst(&b, 1 - b1, a), a), a);
     /* exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
     Name v1 = bodyBin(&b, "arith.addf", bodyBin(&b, "arith.mulf", vv, bodyConst(&b, b2, a), a),
                       bodyBin(&b, "arith.mulf", bodyBin(&b, "arith.mulf", g, g, a), bodyConst(&b, 1 - b2, a), a), a);

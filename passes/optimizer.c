@@ -228,6 +228,7 @@ static bool runOptimizer(MlirOperation module, const MpcOptions *options) {
                  o->momentum, o->dampening, o->nesterov ? "true" : "false", o->weightDecay, rounding, i);
       } else {
         opName = "mpc.sgd_update";
+        ins[n++] = count; /* stochastic rounding draws from the update count */
         snprintf(attrs, sizeof attrs, "weight_decay = %.17e : f64, rounding = \"%s\", seed = %d : i64",
                  o->weightDecay, rounding, i);
       }

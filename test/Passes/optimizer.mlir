@@ -12,8 +12,8 @@
 // SGD: %[[ONE:.+]] = arith.constant dense<1.000000e+00> : tensor<f32>
 // SGD: "mpc.cross_entropy_grad"(%[[ONE]],
 // SGD: %[[F:.+]] = "mpc.all_finite"(%[[GW:.+]], %[[GB:.+]]) :
-// SGD-NEXT: %[[W:.+]] = "mpc.sgd_update"(%arg2, %[[GW]], %arg5, %[[F]]) {rounding = "nearest", seed = 0 : i64, weight_decay = 0.000000e+00 : f64}
-// SGD-NEXT: %[[B:.+]] = "mpc.sgd_update"(%arg3, %[[GB]], %arg5, %[[F]]) {rounding = "nearest", seed = 1 : i64
+// SGD-NEXT: %[[W:.+]] = "mpc.sgd_update"(%arg2, %[[GW]], %arg5, %arg4, %[[F]]) {rounding = "nearest", seed = 0 : i64, weight_decay = 0.000000e+00 : f64}
+// SGD-NEXT: %[[B:.+]] = "mpc.sgd_update"(%arg3, %[[GB]], %arg5, %arg4, %[[F]]) {rounding = "nearest", seed = 1 : i64
 // SGD-NEXT: %[[N:.+]] = "mpc.count_update"(%arg4, %[[F]]) : (tensor<i64>, tensor<i1>) -> tensor<i64>
 // SGD-NEXT: %[[T:.+]] = arith.constant dense<true> : tensor<i1>
 // SGD-NEXT: %[[SK:.+]] = arith.xori %[[F]], %[[T]] : tensor<i1>
@@ -35,7 +35,7 @@
 // ADAM-NEXT: "mpc.adamw_update"(%arg2, %{{.+}}, %arg5, %arg6, %arg{{[0-9]+}}, %arg{{[0-9]+}}, %[[F]]) {beta1 = 9.000000e-01 : f64, beta2 = 0.94999999999999996 : f64, eps = 9.9999999999999995E-7 : f64, rounding = "nearest", seed = 0 : i64, weight_decay = 1.000000e-02 : f64} : (tensor<5x3xf32>, tensor<5x3xf32>, tensor<5x3xf32>, tensor<5x3xf32>, tensor<f32>, tensor<i64>, tensor<i1>) -> (tensor<5x3xf32>, tensor<5x3xf32>, tensor<5x3xf32>)
 
 // COM: Stochastic rounding applies to parameters stored in a 16-bit type.
-// SR: "mpc.sgd_update"(%arg2, %{{.+}}) {rounding = "stochastic", seed = 0 : i64, {{.*}}} : (tensor<5x3xbf16>, tensor<5x3xbf16>, tensor<f32>, tensor<i1>) -> tensor<5x3xbf16>
+// SR: "mpc.sgd_update"(%arg2, %{{.+}}) {rounding = "stochastic", seed = 0 : i64, {{.*}}} : (tensor<5x3xbf16>, tensor<5x3xbf16>, tensor<f32>, tensor<i64>, tensor<i1>) -> tensor<5x3xbf16>
 // SRMIXED: "mpc.sgd_update"(%arg2, %{{.+}}) {rounding = "nearest", {{.*}}} : (tensor<5x3xf32>,
 func.func @forward(%x: tensor<4x3xf32> {mpc.input = "x"}, %y: tensor<4xi64> {mpc.input = "y"},
                    %w: tensor<5x3xf32> {mpc.param = "fc.weight"}, %b: tensor<5xf32> {mpc.param = "fc.bias"}) -> (tensor<f32>, tensor<4x5xf32>) {

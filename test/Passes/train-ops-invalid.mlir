@@ -42,17 +42,17 @@ func.func @f(%s: tensor<2xf32>, %ok: tensor<i1>) -> tensor<2xf32> {
 
 // -----
 
-func.func @f(%p: tensor<4xf32>, %g: tensor<4xf16>, %lr: tensor<f32>, %ok: tensor<i1>) -> tensor<4xf32> {
+func.func @f(%p: tensor<4xf32>, %g: tensor<4xf16>, %lr: tensor<f32>, %n: tensor<i64>, %ok: tensor<i1>) -> tensor<4xf32> {
   // expected-error@+1 {{'mpc.sgd_update' op operand #1 must have the type of the first operand, 'tensor<4xf32>', got 'tensor<4xf16>'}}
-  %0 = "mpc.sgd_update"(%p, %g, %lr, %ok) {weight_decay = 0.0 : f64, rounding = "nearest", seed = 0 : i64} : (tensor<4xf32>, tensor<4xf16>, tensor<f32>, tensor<i1>) -> tensor<4xf32>
+  %0 = "mpc.sgd_update"(%p, %g, %lr, %n, %ok) {weight_decay = 0.0 : f64, rounding = "nearest", seed = 0 : i64} : (tensor<4xf32>, tensor<4xf16>, tensor<f32>, tensor<i64>, tensor<i1>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
 
 // -----
 
-func.func @f(%p: tensor<4xf32>, %g: tensor<4xf32>, %lr: tensor<f32>, %ok: tensor<i1>) -> tensor<4xf32> {
+func.func @f(%p: tensor<4xf32>, %g: tensor<4xf32>, %lr: tensor<f32>, %n: tensor<i64>, %ok: tensor<i1>) -> tensor<4xf32> {
   // expected-error@+1 {{'mpc.sgd_update' op requires attribute 'rounding' ("nearest" or "stochastic")}}
-  %0 = "mpc.sgd_update"(%p, %g, %lr, %ok) {weight_decay = 0.0 : f64, rounding = "up", seed = 0 : i64} : (tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<i1>) -> tensor<4xf32>
+  %0 = "mpc.sgd_update"(%p, %g, %lr, %n, %ok) {weight_decay = 0.0 : f64, rounding = "up", seed = 0 : i64} : (tensor<4xf32>, tensor<4xf32>, tensor<f32>, tensor<i64>, tensor<i1>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
 
