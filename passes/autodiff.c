@@ -253,13 +253,12 @@ static void copyAttrs(MlirOperation op, const char *const *names, int n, char *b
 static void vjpLinear(AD *a, MlirOperation op, MpcVal dy) {
   MpcVal x = F(a, op, 0), w = F(a, op, 1);
   int64_t K = x.s.dims[x.s.rank - 1], N = w.s.dims[0];
-  if (act(a, op, 0)) { /* dx = dy w, as linear(dy, w^T) */
-    int64_t perm[2] = {1, 0};
-    MpcVal wt = transpose(a, w, perm);
-    MpcVal ins[2] = {dy, wt};
-    giveTo(a, op, 0, mk(a, "mpc.linear", 2, ins, NULL, &x.s, dy.k));
-  }
   int64_t M = mpcShapeNumElements(&x.s) / (K ? K : 1);
+  if (act(a, op, 0)) { /* dx = dy w, a plain product of [M, N] and [N, K] */
+    MpcShape dy2 = {2, {M, N}}, dx2 = {2, {M, K}};
+    MpcVal ins[2] = {reshape(a, dy, &dy2), w};
+    giveTo(a, op, 0, reshape(a, mk(a, "mpc.matmul", 2, ins, NULL, &dx2, dy.k), &x.s));
+  }
   if (act(a, op, 1)) { /* dw = dy^T x over all leading dims */
     MpcShape dy2 = {2, {M, N}}, x2 = {2, {M, K}};
     MpcVal ins[2] = {transposeLast(a, reshape(a, dy, &dy2)), reshape(a, x, &x2)};
@@ -553,7 +552,8 @@ static bool vjp(AD *a, MlirOperation op, MpcVal dy) {
   case MPC_OP_ERF: vjpUnaryGrad(a, op, dy, "erf"); break;
   case MPC_OP_GELU: {
     MlirAttribute ap = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("approximate"));
-    bool t = mlirAttributeIsAString(ap) && mlirStringAttrGetValue(ap).length == 4;
+    MlirStringRef approx = mlirAttributeIsAString(ap) ? mlirStringAttrGetValue(ap) : mlirStringRefCreate("", 0);
+    bool t = approx.length == 4 && !strncmp(approx.data, "tanh", 4); /* "none" has 4 letters too */
     vjpUnaryGrad(a, op, dy, t ? "gelu_tanh" : "gelu");
     break;
   }

@@ -236,8 +236,26 @@ bool mpcrtConvert(const MpcrtTensor *src, MpcrtDType to, MpcrtTensor *dst, const
   } else if (src->dtype == MPCRT_U16 && to == MPCRT_BF16) {
     memcpy(dst->data, src->data, mpcrtTensorBytes(src)); /* bf16 bits stored as uint16 (docs/runtime.md) */
   } else if (src->dtype == MPCRT_U8 && into->isFloat) {
-    for (int64_t i = 0; i < n; ++i) /* image bytes: 0..255 -> 0..1 */
-      mpcrtTensorSetDouble(dst, i, ((const uint8_t *)src->data)[i] / 255.0);
+    /* Image bytes: 0..255 -> 0..1, each value rounded once from the exact
+     * quotient (a table of the 256 results). */
+    MpcrtTensor table = {.dtype = to, .rank = 1, .dims = {256}};
+    if (!mpcrtTensorAlloc(&table, to, 1, table.dims, err)) {
+      mpcrtTensorFree(dst);
+      return false;
+    }
+    for (int v = 0; v < 256; ++v)
+      mpcrtTensorSetDouble(&table, v, v / 255.0);
+    const uint8_t *in = src->data;
+    if (into->size == 2)
+      for (int64_t i = 0; i < n; ++i)
+        ((uint16_t *)dst->data)[i] = ((const uint16_t *)table.data)[in[i]];
+    else if (into->size == 4)
+      for (int64_t i = 0; i < n; ++i)
+        ((uint32_t *)dst->data)[i] = ((const uint32_t *)table.data)[in[i]];
+    else
+      for (int64_t i = 0; i < n; ++i)
+        ((uint64_t *)dst->data)[i] = ((const uint64_t *)table.data)[in[i]];
+    mpcrtTensorFree(&table);
   } else if (!from->isFloat && !into->isFloat) {
     for (int64_t i = 0; i < n; ++i) {
       int64_t v = getInt(src, i);
