@@ -15,7 +15,8 @@
  * parameter get gradients. The gradient of a value has the value's type, so
  * backward ops run in the type their forward op was given, as autocast's
  * backward does: the gradient of an arith.truncf is an arith.extf and the
- * other way round, and each backward op carries mpc.precision. Parameters'
+ * other way round, and each backward op carries mpc.precision when its
+ * forward op does. Parameters'
  * gradients arrive in the parameters' type (f32 master weights in mixed
  * modes). docs/passes.md lists the rule of every op.
  *===----------------------------------------------------------------------===*/
@@ -40,6 +41,7 @@ typedef struct {
   size_t numAdj, capAdj;
   const void **active;
   size_t numActive, capActive;
+  bool tag; /* the forward op being differentiated carries mpc.precision */
   bool failed;
 } AD;
 
@@ -82,9 +84,12 @@ static MpcEltKind wider(MpcEltKind x, MpcEltKind y) {
   return MPC_ELT_F32; /* f32 with anything, or f16 with bf16 */
 }
 
+/* Backward ops carry mpc.precision (the type they compute in) when their
+ * forward op does: after the precision passes they are pinned like it; on
+ * IR the precision passes have not seen, they are left for them to decide. */
 static MpcVal mk(AD *a, const char *name, int n, const MpcVal *ins, const char *attrs, const MpcShape *s,
                  MpcEltKind k) {
-  a->e.precision = mpcEltPrecision(k);
+  a->e.precision = a->tag ? mpcEltPrecision(k) : NULL;
   return mpcEmitOp(&a->e, name, n, ins, attrs, s, k);
 }
 
@@ -510,6 +515,7 @@ static bool vjp(AD *a, MlirOperation op, MpcVal dy) {
   MlirStringRef full = mlirIdentifierStr(mlirOperationGetName(op));
   a->e.loc = mlirOperationGetLocation(op);
   a->e.hasLoc = true;
+  a->tag = !mlirAttributeIsNull(mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("mpc.precision")));
   if (mpcIsCast(op)) { /* the gradient of a cast is the cast back */
     giveTo(a, op, 0, dy);
     return true;

@@ -1737,10 +1737,13 @@ static bool lowerTrainOp(Lower *L, MlirOperation op, const char *name) {
       s = scalarOp(L, "arith.extf %s : f32 to f64", s.s);
     }
     r = scaleBy(L, in[0], &inT[0], s, a, &to);
-  } else if (!strcmp(name, "all_finite")) {
+  } else if (!strcmp(name, "all_finite")) { /* one operand per parameter: any number */
     Name acc = {{0}};
     for (intptr_t i = 0; i < n; ++i) {
-      Name f = allFinite(L, in[i], &inT[i]);
+      MlirValue v = mlirOperationGetOperand(op, i);
+      VT vt;
+      vtOf(v, &vt);
+      Name f = allFinite(L, keep(nameOf(L, v)), &vt);
       VT bt = vtMake(&(MpcShape){0}, MPC_ELT_I1);
       Name e = scalarOf(L, f, &bt, 0);
       acc = i ? scalarOp(L, "arith.andi %s, %s : i1", acc.s, e.s) : e;

@@ -1,5 +1,6 @@
 // --mpc-autodiff builds @forward_grad: @forward's ops, then each op's
-// vector-Jacobian product in reverse, backward ops in the forward op's type.
+// vector-Jacobian product in reverse, backward ops in the forward op's type
+// (and with its mpc.precision when it has one).
 // RUN: mpc-opt --mpc-autodiff --split-input-file %s | FileCheck %s
 
 // COM: @forward itself is left as it was (the case where nothing changes).
@@ -12,14 +13,14 @@
 // CHECK-LABEL: func.func @forward_grad(%arg0: tensor<4x3xf32> {mpc.input = "x"}, %arg1: tensor<4xi64> {mpc.input = "y"}, %arg2: tensor<5x3xf32> {mpc.param = "fc.weight"}, %arg3: tensor<5xf32> {mpc.param = "fc.bias"}, %arg4: tensor<f32> {mpc.seed}) -> (tensor<f32>, tensor<5x3xf32> {mpc.grad = "fc.weight"}, tensor<5xf32> {mpc.grad = "fc.bias"})
 // CHECK: %[[A:.+]] = "mpc.relu"
 // CHECK: %[[L:.+]] = "mpc.cross_entropy"(%[[A]], %arg1)
-// CHECK-NEXT: %[[DL:.+]] = "mpc.cross_entropy_grad"(%arg4, %[[A]], %arg1) {mpc.precision = "f32", reduction = "mean"}
+// CHECK-NEXT: %[[DL:.+]] = "mpc.cross_entropy_grad"(%arg4, %[[A]], %arg1) {reduction = "mean"}
 // COM: relu's gradient reads relu's result, so the GEMM keeps ReLU as its epilogue.
-// CHECK-NEXT: %[[DH:.+]] = "mpc.unary_grad"(%[[DL]], %[[A]]) {fn = "relu", mpc.precision = "f32"}
+// CHECK-NEXT: %[[DH:.+]] = "mpc.unary_grad"(%[[DL]], %[[A]]) {fn = "relu"}
 // COM: x is an input: no gradient flows into it.
 // CHECK-NOT: "mpc.linear"
 // CHECK-NEXT: %[[T:.+]] = "mpc.transpose"(%[[DH]]) {{.*}}perm = array<i64: 1, 0>
 // CHECK-NEXT: %[[DW:.+]] = "mpc.matmul"(%[[T]], %arg0) {{.*}} -> tensor<5x3xf32>
-// CHECK-NEXT: %[[DB:.+]] = "mpc.reduce_sum"(%[[DH]]) {axes = array<i64: 0>, keepdim = false, mpc.precision = "f32"}
+// CHECK-NEXT: %[[DB:.+]] = "mpc.reduce_sum"(%[[DH]]) {axes = array<i64: 0>, keepdim = false}
 // CHECK-NEXT: return %[[L]], %[[DW]], %[[DB]]
 func.func @forward(%x: tensor<4x3xf32> {mpc.input = "x"}, %y: tensor<4xi64> {mpc.input = "y"},
                    %w: tensor<5x3xf32> {mpc.param = "fc.weight"}, %b: tensor<5xf32> {mpc.param = "fc.bias"}) -> tensor<f32> {
@@ -65,13 +66,14 @@ func.func @forward(%x: tensor<2x3xf32> {mpc.input = "x"}, %w: tensor<3xf32> {mpc
 // CHECK-LABEL: func.func @forward_grad
 // CHECK-SAME: -> (tensor<f32>, tensor<f32>, tensor<3x1x3x3xf32> {mpc.grad = "conv.weight"}, tensor<3xf32> {mpc.grad = "conv.bias"}, tensor<7x4xf32> {mpc.grad = "emb"})
 // CHECK: %[[E:.+]] = "mpc.embedding"(%arg3, %arg4)
-// CHECK: %[[D1:.+]] = "mpc.mul"(%[[DQ:.+]], %[[E]]) {mpc.precision = "f32"}
+// CHECK: %[[DQ:.+]] = "mpc.broadcast_to"
+// CHECK-NEXT: %[[D1:.+]] = "mpc.mul"(%[[DQ]], %[[E]]) :
 // CHECK-NEXT: %[[D2:.+]] = "mpc.mul"(%[[DQ]], %[[E]])
 // CHECK-NEXT: %[[D:.+]] = "mpc.add"(%[[D1]], %[[D2]])
-// CHECK-NEXT: %[[DT:.+]] = "mpc.embedding_grad"(%[[D]], %arg4) {mpc.precision = "f32"} : (tensor<5x4xf32>, tensor<5xi64>) -> tensor<7x4xf32>
-// CHECK: %[[DP:.+]] = "mpc.max_pool2d_grad"(%{{.+}}, %[[C:.+]]) {kernel = array<i64: 2, 2>, mpc.precision = "f32", padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+// CHECK-NEXT: %[[DT:.+]] = "mpc.embedding_grad"(%[[D]], %arg4) : (tensor<5x4xf32>, tensor<5xi64>) -> tensor<7x4xf32>
+// CHECK: %[[DP:.+]] = "mpc.max_pool2d_grad"(%{{.+}}, %[[C:.+]]) {kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
 // CHECK-NOT: conv2d_grad_input
-// CHECK-NEXT: %[[DW:.+]] = "mpc.conv2d_grad_weight"(%[[DP]], %arg0) {dilations = array<i64: 1, 1>, groups = 1 : i64, mpc.precision = "f32", padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<2x3x4x4xf32>, tensor<2x1x6x6xf32>) -> tensor<3x1x3x3xf32>
+// CHECK-NEXT: %[[DW:.+]] = "mpc.conv2d_grad_weight"(%[[DP]], %arg0) {dilations = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<2x3x4x4xf32>, tensor<2x1x6x6xf32>) -> tensor<3x1x3x3xf32>
 // CHECK-NEXT: %[[DB:.+]] = "mpc.reduce_sum"(%[[DP]]) {axes = array<i64: 0, 2, 3>
 // CHECK-NEXT: return %{{.+}}, %{{.+}}, %[[DW]], %[[DB]], %[[DT]]
 func.func @forward(%x: tensor<2x1x6x6xf32> {mpc.input = "x"}, %w: tensor<3x1x3x3xf32> {mpc.param = "conv.weight"},

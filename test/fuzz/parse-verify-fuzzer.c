@@ -2,10 +2,12 @@
  *
  * Feeds arbitrary bytes to mpcParseModule and mpcVerify; IR that verifies
  * then goes through the precision pipeline (the mode taken from the input's
- * length, so all six are exercised) and is verified and printed again, and
- * then through mpc-lower-to-linalg, whose output must parse (the fuzzer sets
- * MPC_ABORT_ON_INTERNAL_ERROR, so a lowering that writes bad IR aborts). Any
- * crash, sanitizer report or leak is a bug.
+ * length, so all six are exercised) and is verified and printed again; half
+ * of it then through the training passes (autodiff, loss scaling, an
+ * optimizer, verify), and all of it through mpc-lower-to-linalg. Those passes
+ * write text and parse it back; the fuzzer sets MPC_ABORT_ON_INTERNAL_ERROR,
+ * so one that writes bad IR aborts. Any crash, sanitizer report or leak is a
+ * bug.
  *
  * Built two ways:
  *  - with clang -fsanitize=fuzzer,address (cmake -DMPC_BUILD_FUZZERS=ON, see
@@ -64,6 +66,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mlirLogicalResultIsSuccess(mlirPassManagerRunOnOp(pm, op))) {
       size_t printed = 0;
       mlirOperationPrint(op, dropText, &printed);
+      /* Half the inputs also go through the training passes (their text
+       * must parse back: an internal error aborts). */
+      if (size % 2) {
+        options.optimizer = (MpcOptimizer){.kind = size % 3 ? MPC_OPT_SGD : MPC_OPT_ADAMW, .lr = 0.01,
+                                           .momentum = size % 5 ? 0.0 : 0.9, .beta1 = 0.9, .beta2 = 0.999,
+                                           .eps = 1e-8, .stochasticRounding = size % 11 == 0};
+        MlirPassManager t = mlirPassManagerCreate(ctx);
+        mlirPassManagerAddOwnedPass(t, mpcCreateAutodiffPass(&options));
+        mlirPassManagerAddOwnedPass(t, mpcCreateLossScalingPass(&options));
+        mlirPassManagerAddOwnedPass(t, mpcCreateOptimizerPass(&options));
+        mlirPassManagerAddOwnedPass(t, mpcCreateVerifyPass(&options));
+        mlirPassManagerRunOnOp(t, op);
+        mlirPassManagerDestroy(t);
+      }
       MlirPassManager lower = mlirPassManagerCreate(ctx);
       mlirPassManagerAddOwnedPass(lower, mpcCreateLowerToLinalgPass(&options));
       if (mlirLogicalResultIsSuccess(mlirPassManagerRunOnOp(lower, op)))
