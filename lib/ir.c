@@ -97,7 +97,10 @@ static void insertAfterDef(MlirValue v, MlirOperation op) {
   MlirOperation after = {NULL};
   for (MlirOperation it = first; !mlirOperationIsNull(it) && mpcIsCast(it); it = mlirOperationGetNextInBlock(it)) {
     MlirValue src = mlirOperationGetOperand(it, 0);
-    if (!mlirValueIsABlockArgument(src) || !mlirBlockEqual(mlirBlockArgumentGetOwner(src), block))
+    /* Stop before a cast of v itself: it may be the user's own cast, which
+     * is about to read the one made here. */
+    if (!mlirValueIsABlockArgument(src) || !mlirBlockEqual(mlirBlockArgumentGetOwner(src), block) ||
+        mlirValueEqual(src, v))
       break;
     after = it;
   }

@@ -26,9 +26,10 @@ func.func @shared_weight(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> tensor<4x8
 
 // COM: A value used in two types gets one cast per type, each reused.
 // CHECK-LABEL: func.func @two_types
-// CHECK-COUNT-1: arith.truncf %arg0 : tensor<4xf32> to tensor<4xf16>
-// CHECK-COUNT-1: arith.truncf %arg0 : tensor<4xf32> to tensor<4xbf16>
+// CHECK-DAG: arith.truncf %arg0 : tensor<4xf32> to tensor<4xf16>
+// CHECK-DAG: arith.truncf %arg0 : tensor<4xf32> to tensor<4xbf16>
 // CHECK-NOT: arith.truncf
+// CHECK: return
 func.func @two_types(%x: tensor<4xf32>) {
   %0 = "mpc.relu"(%x) {mpc.precision = "f16"} : (tensor<4xf32>) -> tensor<4xf32>
   %1 = "mpc.tanh"(%x) {mpc.precision = "bf16"} : (tensor<4xf32>) -> tensor<4xf32>
@@ -122,3 +123,13 @@ func.func @unranked(%u: tensor<*xf32>, %x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = "mpc.relu"(%x) {mpc.precision = "f16"} : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// COM: A true mode changes an argument's type; the user's own cast of it
+// COM: reads a cast back that is placed before it (not after, which would
+// COM: not dominate).
+// RUN: mpc-opt --precision=64-true %S/Inputs/arg-cast-first.mlir | FileCheck %s --check-prefix=ARGCAST
+// ARGCAST: %[[BACK:.+]] = arith.truncf %arg0 : tensor<3x4xf64> to tensor<3x4xf32>
+// ARGCAST-NEXT: %[[MINE:.+]] = arith.truncf %[[BACK]] : tensor<3x4xf32> to tensor<3x4xbf16>
+// ARGCAST-NEXT: arith.extf %[[MINE]] : tensor<3x4xbf16> to tensor<3x4xf64>
