@@ -217,7 +217,8 @@ typedef struct {
   const MpcrtArgInfo *arg; /* the input it feeds */
   const char *file;
   MpcrtTensor data; /* the whole file, in the input's type */
-  int64_t samples;
+  int64_t samples;  /* units of `rows` rows of the file */
+  int64_t rows;     /* rows per sample: the input's batch dim over the smallest input's */
   size_t sampleBytes;
 } Data;
 
@@ -266,6 +267,8 @@ static int findArg(const MpcrtTrainer *t, MpcrtRole role, const char *name) {
   return -1;
 }
 
+static int64_t batchOf(const Data *d, int n, const char *what, MpcrtError *err);
+
 /* The special arguments. A broken signature is mpc-compile's bug, but it is
  * still reported as an error rather than crashing the loop. */
 static bool checkArgs(Session *s, MpcrtError *err) {
@@ -280,12 +283,8 @@ static bool checkArgs(Session *s, MpcrtError *err) {
         (count && (isFloat(a->dtype) || elements(a) != 1)) || (scaler && (!isFloat(a->dtype) || elements(a) < 1)) ||
         role > MPCRT_ROLE_LR)
       return mpcrtFail(err, "trainer '%s': argument '%s' does not fit its role", t->name, a->name);
-    if (role == MPCRT_ROLE_INPUT && s->batch && a->dims[0] != s->batch)
-      return mpcrtFail(err, "trainer '%s': the inputs' batch sizes differ", t->name);
-    if (role == MPCRT_ROLE_INPUT) {
-      s->batch = a->dims[0];
+    if (role == MPCRT_ROLE_INPUT)
       s->data[i].arg = a;
-    }
     if (role == MPCRT_ROLE_LR)
       s->lrArg = i;
     if (count)
@@ -293,9 +292,14 @@ static bool checkArgs(Session *s, MpcrtError *err) {
     if (scaler)
       s->scalerArg = i;
   }
+  for (int i = 0; i < t->numArgs && !s->batch; ++i)
+    s->batch = t->argRoles[i] == MPCRT_ROLE_INPUT;
   if (!s->batch)
     return mpcrtFail(err, "trainer '%s' has no data input", t->name);
-  return true;
+  char what[160];
+  snprintf(what, sizeof what, "trainer '%s'", t->name);
+  s->batch = batchOf(s->data, t->numArgs, what, err);
+  return s->batch != 0;
 }
 
 static bool checkResults(Session *s, MpcrtError *err) {
@@ -342,8 +346,11 @@ static bool checkPairs(const Pairs *p, const char *flag, const MpcrtArgInfo *arg
  *---------------------------------------------------------------------------*/
 
 /* The whole file, converted to the input's type: its first dimension counts
- * samples, the rest must hold as many elements as one sample of the input. */
-static bool loadData(const char *file, const MpcrtArgInfo *a, Data *d, MpcrtError *err) {
+ * rows, the rest must hold as many elements as one row of the input. A
+ * sample is `rows` rows: inputs whose batch dims differ (token ids [4, 16]
+ * and their labels flattened to [64]) are cut into the same number of
+ * samples, 1 and 16 rows each. */
+static bool loadData(const char *file, const MpcrtArgInfo *a, int64_t rows, Data *d, MpcrtError *err) {
   MpcrtTensor loaded;
   if (!mpcrtArrayRead(file, &loaded, err))
     return false;
@@ -356,28 +363,51 @@ static bool loadData(const char *file, const MpcrtArgInfo *a, Data *d, MpcrtErro
     mpcrtFail(err, "%s: expected samples of %lld elements for input '%s' (batches of %s), found %s", file,
               (long long)want, a->name, mpcrtDescribeArg(a, wantDesc, sizeof wantDesc),
               mpcrtTensorDescribe(&loaded, haveDesc, sizeof haveDesc));
-  *d = (Data){.arg = a, .file = file, .samples = loaded.rank ? loaded.dims[0] : 0,
-              .sampleBytes = (size_t)want * mpcrtDTypeInfo(a->dtype)->size};
+  int64_t fileRows = loaded.rank ? loaded.dims[0] : 0;
+  if (ok && fileRows % rows)
+    ok = mpcrtFail(err, "%s: expected a multiple of %lld rows (one sample of input '%s' is %lld rows), found %lld",
+                   file, (long long)rows, a->name, (long long)rows, (long long)fileRows);
+  *d = (Data){.arg = a, .file = file, .samples = fileRows / rows, .rows = rows,
+              .sampleBytes = (size_t)(want * rows) * mpcrtDTypeInfo(a->dtype)->size};
   ok = ok && mpcrtConvert(&loaded, a->dtype, &d->data, file, err);
   mpcrtTensorFree(&loaded);
   return ok;
+}
+
+/* The batch size in samples: the smallest batch dim among the inputs, which
+ * every other input's batch dim must be a multiple of (0 with an error). */
+static int64_t batchOf(const Data *d, int n, const char *what, MpcrtError *err) {
+  int64_t b = 0;
+  for (int i = 0; i < n; ++i)
+    if (d[i].arg && (!b || d[i].arg->dims[0] < b))
+      b = d[i].arg->dims[0];
+  for (int i = 0; i < n; ++i)
+    if (d[i].arg && d[i].arg->dims[0] % b) {
+      mpcrtFail(err, "%s: input '%s' has a batch dim of %lld, not a multiple of the smallest input's (%lld)", what,
+                d[i].arg->name, (long long)d[i].arg->dims[0], (long long)b);
+      return 0;
+    }
+  return b;
 }
 
 /* Loads the files of the inputs among `n` Data (those with an `arg`); all
  * must have the same sample count, at least one batch. */
 static bool loadAll(Data *d, int n, const Pairs *p, int64_t *samples, MpcrtError *err) {
   const Data *first = NULL;
+  int64_t batch = batchOf(d, n, "trainer", err);
+  if (!batch)
+    return false;
   for (int i = 0; i < n; ++i) {
     if (!d[i].arg)
       continue;
-    if (!loadData(findPair(p, d[i].arg->name), d[i].arg, &d[i], err))
+    if (!loadData(findPair(p, d[i].arg->name), d[i].arg, d[i].arg->dims[0] / batch, &d[i], err))
       return false;
     if (first && d[i].samples != first->samples)
       return mpcrtFail(err, "%s: expected %lld samples (as in %s), found %lld", d[i].file, (long long)first->samples,
                        first->file, (long long)d[i].samples);
-    if (d[i].samples < d[i].arg->dims[0])
+    if (d[i].samples < batch)
       return mpcrtFail(err, "%s: expected at least %lld samples (one batch of input '%s'), found %lld", d[i].file,
-                       (long long)d[i].arg->dims[0], d[i].arg->name, (long long)d[i].samples);
+                       (long long)batch, d[i].arg->name, (long long)d[i].samples);
     first = first ? first : &d[i];
   }
   *samples = first ? first->samples : 0;
@@ -682,7 +712,7 @@ static bool evaluate(Session *s, MpcrtError *err) {
   int64_t size = 0, samples = 0, batches = 0;
   for (int i = 0; i < s->numEvals; ++i)
     if (s->evals[i].arg) {
-      size = s->evals[i].arg->dims[0];
+      size = s->evals[i].arg->dims[0] / s->evals[i].rows;
       samples = s->evals[i].samples;
     }
   double sum = 0;
