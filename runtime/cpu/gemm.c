@@ -18,6 +18,7 @@
 
 /* KC is in bytes of packed data: 256 f32 or 512 bf16 values deep. */
 enum { MR = 12, NR = 32, KC_BYTES = 1024, MC = 120, NC = 2048 };
+_Static_assert(NR % 16 == 0, "the AVX-512 packers work on 16-column blocks");
 
 static MpcrtGemmKernel forced = MPCRT_GEMM_AUTO;
 static int forcedThreads;
@@ -242,6 +243,52 @@ __attribute__((target("avx512f,f16c"))) static void toF16Avx512(const float *p, 
     out[i] = mpcrtF16FromF32(p[i]).bits;
 }
 
+/* f32 -> bf16 bits, bit for bit bf16Bits, 16 at a time. */
+__attribute__((target("avx512f"))) static void toBF16Avx512(const float *p, uint16_t *out, int64_t n) {
+  const __m512i lsbMask = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff);
+  const __m512i absMask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512i u = _mm512_loadu_si512(p + i);
+    __m512i rounded = _mm512_srli_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(_mm512_srli_epi32(u, 16), lsbMask)), 16);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, absMask), inf);
+    rounded = _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+    _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtepi32_epi16(rounded));
+  }
+  for (; i < n; ++i)
+    out[i] = bf16Bits(p[i]);
+}
+
+/* Two rows of f32 into bf16 pairs: dst[j] = bf16(r0[j]) | bf16(r1[j]) << 16
+ * for j < 16 * blocks (a non-transposed B's rows k and k+1, packed for
+ * vdpbf16ps), bit for bit bf16Bits. */
+__attribute__((target("avx512f"))) static void pairRowsAvx512(const float *r0, const float *r1, int64_t blocks,
+                                                               uint32_t *dst) {
+  const __m512i lsbMask = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff);
+  const __m512i absMask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  for (int64_t b = 0; b < blocks; ++b) {
+    __m512i h[2];
+    for (int r = 0; r < 2; ++r) {
+      __m512i u = _mm512_loadu_si512((r ? r1 : r0) + 16 * b);
+      __m512i rounded = _mm512_srli_epi32(
+          _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(_mm512_srli_epi32(u, 16), lsbMask)), 16);
+      __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, absMask), inf);
+      h[r] = _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+    }
+    _mm512_storeu_si512(dst + 16 * b, _mm512_or_si512(h[0], _mm512_slli_epi32(h[1], 16)));
+  }
+}
+
+static void toBF16(const float *p, uint16_t *out, int64_t n) {
+  if (haveAvx512()) {
+    toBF16Avx512(p, out, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = bf16Bits(p[i]);
+}
+
 static void toF16(const float *p, uint16_t *out, int64_t n) {
   if (haveAvx512()) {
     toF16Avx512(p, out, n);
@@ -450,8 +497,13 @@ static void packB16(const Gemm *g, int64_t k0, int64_t kc, int64_t j0, int64_t n
           }
         }
       } else {
+        bool wide = haveAvx512();
         for (int64_t k = 0; k < kc; k += 2) {
           const float *r0 = B32 + (k0 + k) * g->ldb + j0 + js, *r1 = r0 + g->ldb;
+          if (wide) {
+            pairRowsAvx512(r0, r1, NR / 16, (uint32_t *)(dst + k * NR));
+            continue;
+          }
           for (int64_t j = 0; j < NR; ++j) {
             dst[k * NR + 2 * j] = bf16Bits(r0[j]);
             dst[k * NR + 2 * j + 1] = bf16Bits(r1[j]);
@@ -673,8 +725,7 @@ static void runBlocked(const Gemm *g) {
             const float *from = g->C + (i0 + i) * g->ldc + j0;
             uint16_t *to = g->out16 + (i0 + i) * g->ld16 + j0;
             if (g->bf16Out)
-              for (int64_t j = 0; j < nc; ++j)
-                to[j] = bf16Bits(from[j]);
+              toBF16(from, to, nc);
             else
               toF16(from, to, nc);
           }
