@@ -110,6 +110,17 @@ static void emitType(MpcEmitter *e, MlirType t) {
   mpcStrFree(&s);
 }
 
+void mpcEmitCopyArg(MpcEmitter *e, MlirOperation func, intptr_t i, int out) {
+  MlirValue arg = mlirBlockGetArgument(mpcFuncEntryBlock(func), i);
+  MpcVal t;
+  mpcValOf(arg, &t);
+  char *attrs = mpcFuncArgAttrText(func, i);
+  snprintf(t.n, sizeof t.n, "%%arg%d", out);
+  mpcEmitf(e, "%s%s: %s%s%s", out ? ", " : "", t.n, mpcValType(&t), attrs[0] ? " " : "", attrs);
+  free(attrs);
+  mpcEmitBind(e, arg, &t);
+}
+
 bool mpcEmitCopyOp(MpcEmitter *e, MlirOperation op) {
   intptr_t numOperands = mlirOperationGetNumOperands(op), numResults = mlirOperationGetNumResults(op);
   MpcVal *res = calloc((size_t)numResults + 1, sizeof *res);

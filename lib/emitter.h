@@ -52,6 +52,11 @@ void mpcEmitBind(MpcEmitter *e, MlirValue v, const MpcVal *val);
 bool mpcEmitLookup(const MpcEmitter *e, MlirValue v, MpcVal *out);
 MpcVal mpcEmitFresh(MpcEmitter *e, const MpcShape *s, MpcEltKind k);
 
+/* Writes argument i of `func` as argument `out` of the new function's
+ * signature ("%argOUT: TYPE {attrs}", preceded by ", " unless first), with
+ * its attributes, and binds the old block argument to it. */
+void mpcEmitCopyArg(MpcEmitter *e, MlirOperation func, intptr_t i, int out);
+
 /* Copies `op` with its operands renamed, binding its results to new names.
  * False (with an error at the op) if an operand has no name. */
 bool mpcEmitCopyOp(MpcEmitter *e, MlirOperation op);

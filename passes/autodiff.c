@@ -646,12 +646,6 @@ static MlirOperation findModel(MlirOperation module) {
   return (MlirOperation){NULL};
 }
 
-static void emitSignatureArg(MpcEmitter *e, MlirOperation func, intptr_t i, const MpcVal *t) {
-  char *attrs = mpcFuncArgAttrText(func, i);
-  mpcEmitf(e, "%s%%arg%d: %s%s%s", i ? ", " : "", (int)i, mpcValType(t), attrs[0] ? " " : "", attrs);
-  free(attrs);
-}
-
 static bool buildGrad(MlirOperation module, MlirOperation func) {
   MlirBlock block = mpcFuncEntryBlock(func);
   MlirOperation ret = mlirBlockIsNull(block) ? (MlirOperation){NULL} : mlirBlockGetTerminator(block);
@@ -683,9 +677,7 @@ static bool buildGrad(MlirOperation module, MlirOperation func) {
       mpcEmitterFree(e);
       return false;
     }
-    emitSignatureArg(e, func, i, &t);
-    snprintf(t.n, sizeof t.n, "%%arg%d", (int)i);
-    mpcEmitBind(e, arg, &t);
+    mpcEmitCopyArg(e, func, i, (int)i);
     if (!mlirAttributeIsNull(mpcFuncArgAttr(func, i, "mpc.param")) && mpcEltIsFloat(t.k)) {
       markActive(&a, arg);
       numParams++;

@@ -54,19 +54,9 @@ static bool runLossScaling(MlirOperation module, const MpcOptions *options) {
   MpcEmitter e = {0};
   mpcEmitf(&e, "module {\n  func.func @forward_grad(");
   int out = 0;
-  for (intptr_t i = 0; i < numArgs; ++i) {
-    MlirValue arg = mlirBlockGetArgument(block, i);
-    MpcVal t;
-    mpcValOf(arg, &t);
-    if (i == seedIndex)
-      continue;
-    char *attrs = mpcFuncArgAttrText(func, i);
-    snprintf(t.n, sizeof t.n, "%%arg%d", out);
-    mpcEmitf(&e, "%s%s: %s%s%s", out ? ", " : "", t.n, mpcValType(&t), attrs[0] ? " " : "", attrs);
-    free(attrs);
-    mpcEmitBind(&e, arg, &t);
-    out++;
-  }
+  for (intptr_t i = 0; i < numArgs; ++i)
+    if (i != seedIndex)
+      mpcEmitCopyArg(&e, func, i, out++);
   MpcShape two = {1, {2}}, scalarShape = {0};
   MpcVal scaler = {.s = two, .k = MPC_ELT_F32};
   if (dynamic) {

@@ -30,6 +30,7 @@
  * keeps each op's rule readable (the output is exactly what --emit=mlir
  * shows); the parsed functions replace the old ones in the module.
  *===----------------------------------------------------------------------===*/
+#include "emitter.h"
 #include "ir.h"
 #include "mpc/runtime.h"
 
@@ -77,18 +78,7 @@ typedef struct {
  * Types and names
  *--------------------------------------------------------------------------*/
 
-static const char *eltName(MpcEltKind k) {
-  switch (k) {
-  case MPC_ELT_F16: return "f16";
-  case MPC_ELT_BF16: return "bf16";
-  case MPC_ELT_F32: return "f32";
-  case MPC_ELT_F64: return "f64";
-  case MPC_ELT_I1: return "i1";
-  case MPC_ELT_I32: return "i32";
-  case MPC_ELT_I64: return "i64";
-  default: return "?";
-  }
-}
+static const char *eltName(MpcEltKind k) { return mpcEltName(k); }
 
 static int dtypeCode(MpcEltKind k) {
   switch (k) {
@@ -1015,13 +1005,19 @@ static Name extractThrough(Lower *L, Body *b, Name x, const VT *t, const char *i
   return bodyConvert(b, v, th->srcT.k, th->castK);
 }
 
+/* Per row of logits [B, C]: the maximum m and sum(exp(x - m)), in type a. */
+static VT rowMaxSumExp(Lower *L, Name x, const VT *t, MpcEltKind a, Name *m, Name *s) {
+  bool reduced[MPC_MAX_RANK] = {false, true};
+  *m = reduceInto(L, RED_MAX, x, t, reduced, a, NULL);
+  *s = reduceInto(L, RED_SUMEXP, x, t, reduced, a, m);
+  return vtMake(&(MpcShape){1, {t->s.dims[0]}}, a);
+}
+
 static Name lowerCrossEntropy(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
   const VT *t = &inT[0];
-  bool reduced[MPC_MAX_RANK] = {false, true};
   MpcEltKind a = arithOf(to->k);
-  Name m = reduceInto(L, RED_MAX, in[0], t, reduced, a, NULL);
-  Name s = reduceInto(L, RED_SUMEXP, in[0], t, reduced, a, &m);
-  VT redT = vtMake(&(MpcShape){1, {t->s.dims[0]}}, a);
+  Name m, s;
+  VT redT = rowMaxSumExp(L, in[0], t, a, &m, &s);
   VT accT = vtMake(&(MpcShape){0}, a);
   Generic g = {.loops = 1, .iters = {'r'}, .outType = accT};
   int map[1] = {0};
@@ -1339,11 +1335,9 @@ static bool fail(Lower *L, MlirOperation op, const char *fmt, ...) __attribute__
 /* dlogits = dloss * scale * (softmax(logits) - onehot(labels)). */
 static Name lowerCrossEntropyGrad(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
   const VT *t = &inT[1];
-  bool reduced[MPC_MAX_RANK] = {false, true};
   MpcEltKind a = arithOf(to->k);
-  Name m = reduceInto(L, RED_MAX, in[1], t, reduced, a, NULL);
-  Name sum = reduceInto(L, RED_SUMEXP, in[1], t, reduced, a, &m);
-  VT redT = vtMake(&(MpcShape){1, {t->s.dims[0]}}, a);
+  Name m, sum;
+  VT redT = rowMaxSumExp(L, in[1], t, a, &m, &sum);
   Generic g = {.loops = 2, .iters = {'p', 'p'}, .outType = *to};
   int id[2] = {0, 1}, row[1] = {0};
   addInput(&g, in[1], t, id);

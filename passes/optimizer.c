@@ -75,24 +75,12 @@ static bool runOptimizer(MlirOperation module, const MpcOptions *options) {
 
   /* Arguments: everything but the seed, which becomes the constant 1. */
   int out = 0;
-  intptr_t seedIndex = -1, scalerIndex = -1;
+  intptr_t seedIndex = -1;
   for (intptr_t i = 0; i < numArgs; ++i) {
-    MlirValue arg = mlirBlockGetArgument(block, i);
-    MpcVal t;
-    mpcValOf(arg, &t);
-    if (argHas(func, i, "mpc.seed")) {
+    if (argHas(func, i, "mpc.seed"))
       seedIndex = i;
-      continue;
-    }
-    MlirAttribute st = mpcFuncArgAttr(func, i, "mpc.state");
-    if (!mlirAttributeIsNull(st))
-      scalerIndex = i;
-    char *attrs = mpcFuncArgAttrText(func, i);
-    snprintf(t.n, sizeof t.n, "%%arg%d", out);
-    mpcEmitf(&e, "%s%s: %s%s%s", out ? ", " : "", t.n, mpcValType(&t), attrs[0] ? " " : "", attrs);
-    free(attrs);
-    mpcEmitBind(&e, arg, &t);
-    out++;
+    else
+      mpcEmitCopyArg(&e, func, i, out++);
   }
   /* One slot per gradient result: its parameter argument and state. */
   Slot *slots = calloc((size_t)numRes + 1, sizeof *slots);
@@ -176,7 +164,6 @@ static bool runOptimizer(MlirOperation module, const MpcOptions *options) {
   for (MlirOperation op = mlirBlockGetFirstOperation(block); ok && !mlirOperationEqual(op, ret);
        op = mlirOperationGetNextInBlock(op))
     ok = mpcEmitCopyOp(&e, op);
-  (void)scalerIndex;
   if (ok) {
     MpcVal *res = calloc((size_t)numRes + 1, sizeof *res);
     MPC_ASSERT(res, "out of memory");

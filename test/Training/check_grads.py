@@ -57,10 +57,8 @@ round trip in 64-true), so it is held to the 32-true tolerance in 64-true
 (measured 3e-8).
 """
 import concurrent.futures
-import json
 import math
 import os
-import struct
 import subprocess
 import sys
 
@@ -69,6 +67,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Codegen"))
 from check_ops import (bf16_round, conv2d_ref, cross_entropy_ref, erf, load_result,  # noqa: E402
                        log_softmax_ref, pool_ref, scatter_add_ref, ttype)
+from mlp_batch import write_safetensors  # noqa: E402
 
 TOL = {"64-true": 1e-9, "32-true": 1e-5, "bf16-mixed": 8e-3}
 NAME = {"64-true": "f64", "32-true": "f32", "bf16-mixed": "bf16-mixed"}
@@ -288,19 +287,6 @@ def model_text(selected):
         total = f"%sum{n}"
     return ("func.func @forward(" + ",\n    ".join(args) + ") -> tensor<f32> {\n" + "\n".join(body)
             + f"\n  return {total} : tensor<f32>\n}}\n"), len(args)
-
-
-def write_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for name, a in tensors.items():
-        data = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 # ---- finite differences -----------------------------------------------------
