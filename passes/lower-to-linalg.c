@@ -250,8 +250,73 @@ static Name bodyConvert(Body *b, Name x, MpcEltKind from, MpcEltKind to) {
 static Name bodyBin(Body *b, const char *op, Name x, Name y, MpcEltKind k) {
   return bodyOp(b, "%s %s, %s : %s", op, x.s, y.s, eltName(k));
 }
+static Name bodyExpF32(Body *b, Name x);
+static Name bodyTanhF32(Body *b, Name x);
+
+/* exp and tanh in f32 are written out (bodyExpF32, bodyTanhF32) so that the
+ * loops around them vectorise: as math ops they become calls to libm's
+ * scalar expf and tanhf. */
 static Name bodyUn(Body *b, const char *op, Name x, MpcEltKind k) {
+  if (k == MPC_ELT_F32 && !strcmp(op, "math.exp"))
+    return bodyExpF32(b, x);
+  if (k == MPC_ELT_F32 && !strcmp(op, "math.tanh"))
+    return bodyTanhF32(b, x);
   return bodyOp(b, "%s %s : %s", op, x.s, eltName(k));
+}
+
+/* Polynomial (Horner) in x with coefficients c[0] (highest) .. c[n-1]. */
+static Name bodyHorner(Body *b, Name x, const double *c, int n) {
+  Name acc = bodyConst(b, c[0], MPC_ELT_F32);
+  for (int i = 1; i < n; ++i)
+    acc = bodyBin(b, "arith.addf", bodyBin(b, "arith.mulf", acc, x, MPC_ELT_F32), bodyConst(b, c[i], MPC_ELT_F32),
+                  MPC_ELT_F32);
+  return acc;
+}
+
+/* e^x in f32 (Cephes' expf, within 2 ulp): n = round(x log2 e), r = x - n ln 2
+ * in two parts, e^r by a degree-6 polynomial, times 2^n applied in two
+ * halves so that results down to subnormals and up to inf come out right;
+ * NaN stays NaN. */
+static Name bodyExpF32(Body *b, Name x) {
+  const MpcEltKind f = MPC_ELT_F32;
+  Name xc = bodyBin(b, "arith.minnumf", bodyBin(b, "arith.maxnumf", x, bodyConst(b, -104.0, f), f), bodyConst(b, 89.0, f), f);
+  Name n = bodyUn(b, "math.floor", bodyBin(b, "arith.addf", bodyBin(b, "arith.mulf", xc, bodyConst(b, 1.44269504088896341, f), f),
+                                           bodyConst(b, 0.5, f), f), f);
+  Name r = bodyBin(b, "arith.subf", xc, bodyBin(b, "arith.mulf", n, bodyConst(b, 0.693359375, f), f), f);
+  r = bodyBin(b, "arith.subf", r, bodyBin(b, "arith.mulf", n, bodyConst(b, -2.12194440e-4, f), f), f);
+  static const double c[] = {1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
+                             5.0000001201e-1};
+  Name p = bodyHorner(b, r, c, 6);
+  Name y = bodyBin(b, "arith.addf", bodyBin(b, "arith.addf", bodyBin(b, "arith.mulf", p, bodyBin(b, "arith.mulf", r, r, f), f), r, f),
+                   bodyConst(b, 1.0, f), f);
+  Name ni = bodyOp(b, "arith.fptosi %s : f32 to i32", n.s);
+  Name h = bodyOp(b, "arith.shrsi %s, %s : i32", ni.s, bodyOp(b, "arith.constant 1 : i32").s);
+  Name bias = bodyOp(b, "arith.constant 127 : i32"), shift = bodyOp(b, "arith.constant 23 : i32");
+  Name e1 = bodyOp(b, "arith.shli %s, %s : i32", bodyOp(b, "arith.addi %s, %s : i32", h.s, bias.s).s, shift.s);
+  Name e2 = bodyOp(b, "arith.shli %s, %s : i32",
+                   bodyOp(b, "arith.addi %s, %s : i32", bodyOp(b, "arith.subi %s, %s : i32", ni.s, h.s).s, bias.s).s,
+                   shift.s);
+  Name s1 = bodyOp(b, "arith.bitcast %s : i32 to f32", e1.s), s2 = bodyOp(b, "arith.bitcast %s : i32 to f32", e2.s);
+  Name res = bodyBin(b, "arith.mulf", bodyBin(b, "arith.mulf", y, s1, f), s2, f);
+  Name nan = bodyOp(b, "arith.cmpf uno, %s, %s : f32", x.s, x.s);
+  return bodyOp(b, "arith.select %s, %s, %s : f32", nan.s, x.s, res.s);
+}
+
+/* tanh in f32 (Cephes' tanhf): an odd polynomial below |x| = 0.625, else
+ * 1 - 2 / (e^2|x| + 1) with x's sign. */
+static Name bodyTanhF32(Body *b, Name x) {
+  const MpcEltKind f = MPC_ELT_F32;
+  Name ax = bodyUn(b, "math.absf", x, f);
+  Name z = bodyBin(b, "arith.mulf", x, x, f);
+  static const double c[] = {-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1,
+                             -3.33332819422e-1};
+  Name small = bodyBin(b, "arith.addf", bodyBin(b, "arith.mulf", bodyBin(b, "arith.mulf", bodyHorner(b, z, c, 5), z, f), x, f), x, f);
+  Name e = bodyExpF32(b, bodyBin(b, "arith.addf", ax, ax, f));
+  Name large = bodyBin(b, "arith.subf", bodyConst(b, 1.0, f),
+                       bodyBin(b, "arith.divf", bodyConst(b, 2.0, f), bodyBin(b, "arith.addf", e, bodyConst(b, 1.0, f), f), f), f);
+  large = bodyOp(b, "math.copysign %s, %s : f32", large.s, x.s);
+  Name isSmall = bodyOp(b, "arith.cmpf olt, %s, %s : f32", ax.s, bodyConst(b, 0.625, f).s);
+  return bodyOp(b, "arith.select %s, %s, %s : f32", isSmall.s, small.s, large.s);
 }
 
 /* Clamps an integer index into [0, limit) and makes it an index. */
