@@ -10,6 +10,7 @@
  * expected result shape) -> compare with the declared result type.
  *===----------------------------------------------------------------------===*/
 #include "mpc/mpc.h"
+#include "ir.h"
 #include "shape.h"
 #include "support.h"
 
@@ -789,8 +790,42 @@ static void reportUnknownOp(MlirOperation op, MlirStringRef name) {
   mlirEmitError(mlirOperationGetLocation(op), msg);
 }
 
+/* Parameter and input names are checkpoint keys and runner/trainer flags:
+ * each may name one argument of a function. */
+static bool verifyArgNames(MlirOperation func) {
+  MlirAttribute dicts = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs"));
+  if (mlirAttributeIsNull(dicts) || !mlirAttributeIsAArray(dicts))
+    return true;
+  static const char *const keys[] = {"mpc.param", "mpc.input"};
+  intptr_t n = mlirArrayAttrGetNumElements(dicts);
+  for (int k = 0; k < 2; ++k)
+    for (intptr_t i = 0; i < n; ++i) {
+      MlirAttribute di = mlirArrayAttrGetElement(dicts, i);
+      MlirAttribute a = mlirAttributeIsADictionary(di)
+                            ? mlirDictionaryAttrGetElementByName(di, mlirStringRefCreateFromCString(keys[k]))
+                            : (MlirAttribute){NULL};
+      if (mlirAttributeIsNull(a) || !mlirAttributeIsAString(a))
+        continue;
+      for (intptr_t j = 0; j < i; ++j) {
+        MlirAttribute dj = mlirArrayAttrGetElement(dicts, j);
+        MlirAttribute b = mlirAttributeIsADictionary(dj)
+                              ? mlirDictionaryAttrGetElementByName(dj, mlirStringRefCreateFromCString(keys[k]))
+                              : (MlirAttribute){NULL};
+        if (!mlirAttributeIsNull(b) && mlirAttributeEqual(a, b)) {
+          MlirStringRef name = mlirStringAttrGetValue(a);
+          mpcOpEmitError(func, "arguments #%lld and #%lld have the same %s name '%.*s'", (long long)j, (long long)i,
+                         keys[k], (int)name.length, name.data);
+          return false;
+        }
+      }
+    }
+  return true;
+}
+
 static MlirWalkResult verifyCallback(MlirOperation op, void *userData) {
   bool *ok = userData;
+  if (mpcIsFunc(op))
+    *ok &= verifyArgNames(op);
   bool trainOk;
   if (mpcVerifyTrainOp(op, &trainOk)) {
     *ok &= trainOk;
