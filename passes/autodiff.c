@@ -399,9 +399,11 @@ static void vjpReduce(AD *a, MlirOperation op, MpcVal dy, MpcOpKind kind) {
   MpcVal x = F(a, op, 0);
   bool axes[MPC_MAX_RANK];
   MpcVal dk = keptGrad(a, op, dy, x, axes);
-  if (kind == MPC_OP_REDUCE_MAX) {
-    MpcVal yk = keptGrad(a, op, R(a, op), x, axes);
-    MpcVal ins[3] = {dk, cast(a, x, dk.k), cast(a, yk, dk.k)};
+  if (kind == MPC_OP_REDUCE_MAX) { /* as torch.amax: split evenly among tied maxima */
+    MpcVal yk = cast(a, keptGrad(a, op, R(a, op), x, axes), dk.k), xk = cast(a, x, dk.k);
+    MpcVal ones[3] = {scalar(a, 1.0, dk.k), xk, yk};
+    MpcVal hits = reduce(a, "mpc.reduce_sum", mk(a, "mpc.reduce_max_grad", 3, ones, NULL, &x.s, dk.k), axes, true);
+    MpcVal ins[3] = {bin(a, "mpc.div", dk, hits), xk, yk};
     giveTo(a, op, 0, mk(a, "mpc.reduce_max_grad", 3, ins, NULL, &x.s, dk.k));
     return;
   }
