@@ -77,6 +77,7 @@ typedef struct {
 typedef struct {
   Pairs inputs, evals;
   int64_t steps, epochs, warmup; /* steps and epochs: 0 when absent */
+  int64_t saveEvery;             /* --save-every N: 0 when absent */
   double lr, minLr;
   bool haveLr, shuffle, quiet;
   uint64_t seed;
@@ -166,6 +167,8 @@ static bool parseValue(TrainerArgs *r, const char *a, const char *v, char *why, 
     return parseCount(a, v, 1, MAX_EPOCHS, &r->epochs, why, size);
   if (!strcmp(a, "--warmup"))
     return parseCount(a, v, 0, MAX_STEPS, &r->warmup, why, size);
+  if (!strcmp(a, "--save-every"))
+    return parseCount(a, v, 1, MAX_STEPS, &r->saveEvery, why, size);
   if (!strcmp(a, "--lr"))
     return r->haveLr = true, parseRate(a, v, &r->lr, why, size);
   if (!strcmp(a, "--min-lr"))
@@ -183,7 +186,8 @@ static bool parseValue(TrainerArgs *r, const char *a, const char *v, char *why, 
 
 static bool parseArgs(int argc, char **argv, TrainerArgs *r, char *why, size_t size) {
   static const char *const valued[] = {"--input", "--eval", "--steps", "--epochs", "--warmup", "--lr", "--min-lr",
-                                       "--seed", "--schedule", "--init", "--resume", "--save", "--log"};
+                                       "--seed", "--schedule", "--init", "--resume", "--save", "--log",
+                                       "--save-every"};
   *r = (TrainerArgs){0};
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
@@ -206,6 +210,8 @@ static bool parseArgs(int argc, char **argv, TrainerArgs *r, char *why, size_t s
            false;
   if (r->init && r->resume)
     return snprintf(why, size, "--init and --resume cannot be combined (the checkpoint has the parameters)"), false;
+  if (r->saveEvery && !r->save)
+    return snprintf(why, size, "--save-every needs --save FILE"), false;
   return true;
 }
 
@@ -529,6 +535,15 @@ static void addCounter(MpcrtTensorSet *set, const char *name, int64_t value, boo
   addCopy(set, name, &t, ok, err);
 }
 
+/* The --save path for `step` steps done: "{step}" in it becomes the number. */
+static const char *savePath(const char *pattern, int64_t step, char *buf, size_t size) {
+  const char *at = strstr(pattern, "{step}");
+  if (!at)
+    return pattern;
+  snprintf(buf, size, "%.*s%lld%s", (int)(at - pattern), pattern, (long long)step, at + 6);
+  return buf;
+}
+
 /* Parameters, then state, by name; then the trainer's counters. */
 static bool save(const Session *s, MpcrtError *err) {
   MpcrtTensorSet set = {0};
@@ -541,7 +556,8 @@ static bool save(const Session *s, MpcrtError *err) {
   addCounter(&set, "trainer.seed", (int64_t)s->seed, &ok, err);
   if (s->countArg < 0)
     addCounter(&set, "trainer.updates", s->applied, &ok, err);
-  ok = ok && mpcrtSafetensorsWrite(s->a->save, &set, err);
+  char path[4096];
+  ok = ok && mpcrtSafetensorsWrite(savePath(s->a->save, s->step, path, sizeof path), &set, err);
   mpcrtTensorSetFree(&set);
   return ok;
 }
@@ -555,16 +571,49 @@ static bool probeSave(const char *path, MpcrtError *err) {
   return f != NULL;
 }
 
+/* With --resume, an existing log keeps its header and the rows of the
+ * steps the checkpoint has (a run that went on after its last checkpoint
+ * wrote rows the resumed run writes again); false if it has no header. */
+static bool trimLog(const char *path, int64_t steps, bool *append, MpcrtError *err) {
+  unsigned char *data;
+  size_t length;
+  MpcrtError ignored;
+  *append = false;
+  if (!mpcrtReadFile(path, &data, &length, &ignored) || length == 0)
+    return true; /* no log yet: start one */
+  size_t keep = 0;
+  bool ok = true;
+  for (size_t at = 0, line = 0; at < length; ++line) {
+    const char *nl = memchr(data + at, '\n', length - at);
+    size_t end = nl ? (size_t)((const unsigned char *)nl - data) + 1 : length;
+    if (line == 0)
+      ok = !strncmp((const char *)data, "step,", 5);
+    else if (strtoll((const char *)data + at, NULL, 10) > steps)
+      break;
+    keep = end;
+    at = end;
+  }
+  if (!ok) {
+    free(data);
+    return mpcrtFail(err, "%s: not a trainer log (no 'step,loss,loss_scale,skipped' header)", path);
+  }
+  if (keep < length) {
+    char tmp[4096];
+    FILE *f = mpcrtAtomicOpen(path, tmp, sizeof tmp, err);
+    ok = f && mpcrtAtomicCommit(f, tmp, path, fwrite(data, 1, keep, f) == keep, err);
+  }
+  free(data);
+  *append = true;
+  return ok;
+}
+
 /* The log: a new file with its header, or with --resume the rows appended
  * to an existing one. */
 static bool openLog(Session *s, MpcrtError *err) {
   const char *path = s->a->log;
   bool append = false;
-  FILE *old = s->a->resume ? fopen(path, "rb") : NULL;
-  if (old) {
-    append = fgetc(old) != EOF;
-    fclose(old);
-  }
+  if (s->a->resume && !trimLog(path, s->step, &append, err))
+    return false;
   s->log = fopen(path, append ? "ab" : "wb");
   if (!s->log)
     return mpcrtFail(err, "%s: cannot write: %s", path, strerror(errno));
@@ -668,6 +717,15 @@ static bool train(Session *s, MpcrtError *err) {
     if (s->log)
       writeRow(s->log, s->step + 1, s->lastLoss, scale, skipped);
     showProgress(s, scale);
+    if (a->saveEvery && (s->step + 1) % a->saveEvery == 0 && s->step + 1 < s->total) {
+      /* A checkpoint mid-run (the last one is written after the loop); the
+       * log's rows so far go to disk with it. */
+      ++s->step;
+      bool ok = (!s->log || fflush(s->log) == 0) && save(s, err);
+      --s->step;
+      if (!ok)
+        return false;
+    }
   }
   if (s->log) {
     bool bad = ferror(s->log);
@@ -788,7 +846,9 @@ static bool setup(Session *s, MpcrtError *err) {
     return false;
   s->stepsPerEpoch = s->samples / s->batch;
   s->total = a->steps ? a->steps : a->epochs * s->stepsPerEpoch;
-  if (!initState(s, err) || (a->save && !probeSave(a->save, err)) || (a->log && !openLog(s, err)))
+  char probe[4096];
+  if (!initState(s, err) || (a->save && !probeSave(savePath(a->save, 0, probe, sizeof probe), err)) ||
+      (a->log && !openLog(s, err)))
     return false;
   if (a->shuffle && !(s->perm = malloc((size_t)s->samples * sizeof *s->perm)))
     return mpcrtFail(err, "out of memory");
@@ -851,7 +911,8 @@ static void help(const MpcrtTrainer *t, const char *prog) {
          "  --seed S             seeds initialisation and shuffling (default 0)\n"
          "  --init FILE          parameters from a safetensors file, by name\n"
          "  --resume FILE        continue from a checkpoint written by --save\n"
-         "  --save FILE          write a safetensors checkpoint at the end\n"
+         "  --save FILE          write a safetensors checkpoint at the end; {step} in FILE becomes the step\n"
+         "  --save-every N       also write one every N steps (resumable exactly, schedules included)\n"
          "  --log FILE.csv       one row per step: step,loss,loss_scale,skipped\n"
          "  --shuffle            a new order of the samples in each epoch\n"
          "  --schedule S         constant (default), cosine or linear decay to --min-lr\n"
