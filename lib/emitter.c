@@ -235,6 +235,10 @@ MlirAttribute mpcFuncArgAttr(MlirOperation func, intptr_t i, const char *key) {
   return dictEntry(mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs")), i, key);
 }
 
+bool mpcFuncArgHas(MlirOperation func, intptr_t i, const char *key) {
+  return !mlirAttributeIsNull(mpcFuncArgAttr(func, i, key));
+}
+
 MlirAttribute mpcFuncResultAttr(MlirOperation func, intptr_t i, const char *key) {
   return dictEntry(mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("res_attrs")), i, key);
 }

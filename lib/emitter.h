@@ -79,6 +79,7 @@ char *mpcAttrText(MlirAttribute attr);
  * or a null attribute. */
 MlirAttribute mpcFuncArgAttr(MlirOperation func, intptr_t i, const char *key);
 MlirAttribute mpcFuncResultAttr(MlirOperation func, intptr_t i, const char *key);
+bool mpcFuncArgHas(MlirOperation func, intptr_t i, const char *key);
 /* The text of argument i's whole attribute dictionary ("" if none; free it). */
 char *mpcFuncArgAttrText(MlirOperation func, intptr_t i);
 /* Where to report a problem with a whole module: its first op (the module

@@ -13,6 +13,43 @@ bool mpcOpIsNamed(MlirOperation op, const char *name) {
   return n.length == strlen(name) && !strncmp(n.data, name, n.length);
 }
 
+static MlirAttribute opAttr(MlirOperation op, const char *name) {
+  return mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
+}
+
+int64_t mpcOpIntAttr(MlirOperation op, const char *name) {
+  MlirAttribute a = opAttr(op, name);
+  return mlirAttributeIsAInteger(a) ? mlirIntegerAttrGetValueInt(a) : 0;
+}
+
+int64_t mpcOpIntsAttr(MlirOperation op, const char *name, int64_t *out, int max) {
+  MlirAttribute a = opAttr(op, name);
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsADenseI64Array(a))
+    return 0;
+  int64_t n = mlirDenseArrayGetNumElements(a);
+  for (int64_t i = 0; i < n && i < max; ++i)
+    out[i] = mlirDenseI64ArrayGetElement(a, i);
+  return n;
+}
+
+double mpcOpF64Attr(MlirOperation op, const char *name) {
+  MlirAttribute a = opAttr(op, name);
+  return mlirAttributeIsAFloat(a) ? mlirFloatAttrGetValueDouble(a) : 0.0;
+}
+
+bool mpcOpBoolAttr(MlirOperation op, const char *name) {
+  MlirAttribute a = opAttr(op, name);
+  return mlirAttributeIsABool(a) && mlirBoolAttrGetValue(a);
+}
+
+bool mpcOpStrAttrIs(MlirOperation op, const char *name, const char *value) {
+  MlirAttribute a = opAttr(op, name);
+  if (mlirAttributeIsNull(a) || !mlirAttributeIsAString(a))
+    return false;
+  MlirStringRef s = mlirStringAttrGetValue(a);
+  return s.length == strlen(value) && !memcmp(s.data, value, s.length);
+}
+
 bool mpcIsMpcOp(MlirOperation op) { return mpcOpKindOf(op) != MPC_OP_COUNT; }
 bool mpcIsFunc(MlirOperation op) { return mpcOpIsNamed(op, "func.func"); }
 bool mpcIsCast(MlirOperation op) { return mpcOpIsNamed(op, "arith.extf") || mpcOpIsNamed(op, "arith.truncf"); }

@@ -9,6 +9,14 @@
 /* Name tests. */
 bool mpcOpIsNamed(MlirOperation op, const char *name);
 
+/* Attribute values of an op, for attributes the verifier has checked: an
+ * absent or mistyped one reads as 0 / false / no elements. */
+int64_t mpcOpIntAttr(MlirOperation op, const char *name);
+int64_t mpcOpIntsAttr(MlirOperation op, const char *name, int64_t *out, int max); /* count; fills up to max */
+double mpcOpF64Attr(MlirOperation op, const char *name);
+bool mpcOpBoolAttr(MlirOperation op, const char *name);
+bool mpcOpStrAttrIs(MlirOperation op, const char *name, const char *value);
+
 /* The float element type of a ranked tensor value; false for anything else
  * (unranked tensors are left alone by the precision passes). */
 bool mpcValueFloatType(MlirValue v, MpcFloatType *out);

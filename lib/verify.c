@@ -10,6 +10,7 @@
  * expected result shape) -> compare with the declared result type.
  *===----------------------------------------------------------------------===*/
 #include "mpc/mpc.h"
+#include "emitter.h"
 #include "ir.h"
 #include "shape.h"
 #include "support.h"
@@ -793,31 +794,21 @@ static void reportUnknownOp(MlirOperation op, MlirStringRef name) {
 /* Parameter and input names are checkpoint keys and runner/trainer flags:
  * each may name one argument of a function. */
 static bool verifyArgNames(MlirOperation func) {
-  MlirAttribute dicts = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs"));
-  if (mlirAttributeIsNull(dicts) || !mlirAttributeIsAArray(dicts))
-    return true;
   static const char *const keys[] = {"mpc.param", "mpc.input"};
-  intptr_t n = mlirArrayAttrGetNumElements(dicts);
+  MlirBlock block = mpcFuncEntryBlock(func);
+  intptr_t n = mlirBlockIsNull(block) ? 0 : mlirBlockGetNumArguments(block);
   for (int k = 0; k < 2; ++k)
     for (intptr_t i = 0; i < n; ++i) {
-      MlirAttribute di = mlirArrayAttrGetElement(dicts, i);
-      MlirAttribute a = mlirAttributeIsADictionary(di)
-                            ? mlirDictionaryAttrGetElementByName(di, mlirStringRefCreateFromCString(keys[k]))
-                            : (MlirAttribute){NULL};
+      MlirAttribute a = mpcFuncArgAttr(func, i, keys[k]);
       if (mlirAttributeIsNull(a) || !mlirAttributeIsAString(a))
         continue;
-      for (intptr_t j = 0; j < i; ++j) {
-        MlirAttribute dj = mlirArrayAttrGetElement(dicts, j);
-        MlirAttribute b = mlirAttributeIsADictionary(dj)
-                              ? mlirDictionaryAttrGetElementByName(dj, mlirStringRefCreateFromCString(keys[k]))
-                              : (MlirAttribute){NULL};
-        if (!mlirAttributeIsNull(b) && mlirAttributeEqual(a, b)) {
+      for (intptr_t j = 0; j < i; ++j)
+        if (mlirAttributeEqual(a, mpcFuncArgAttr(func, j, keys[k]))) {
           MlirStringRef name = mlirStringAttrGetValue(a);
           mpcOpEmitError(func, "arguments #%lld and #%lld have the same %s name '%.*s'", (long long)j, (long long)i,
                          keys[k], (int)name.length, name.data);
           return false;
         }
-      }
     }
   return true;
 }

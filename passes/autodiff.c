@@ -222,21 +222,6 @@ static bool act(AD *a, MlirOperation op, int i) {
 
 static void giveTo(AD *a, MlirOperation op, int i, MpcVal g) { give(a, mlirOperationGetOperand(op, i), g); }
 
-static int64_t intAttr(MlirOperation op, const char *name) {
-  MlirAttribute at = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
-  return mlirAttributeIsAInteger(at) ? mlirIntegerAttrGetValueInt(at) : 0;
-}
-
-static int intsAttr(MlirOperation op, const char *name, int64_t *out) {
-  MlirAttribute at = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
-  if (!mlirAttributeIsADenseI64Array(at))
-    return 0;
-  intptr_t n = mlirDenseArrayGetNumElements(at);
-  for (intptr_t i = 0; i < n && i < MPC_MAX_RANK; ++i)
-    out[i] = mlirDenseI64ArrayGetElement(at, i);
-  return (int)(n < MPC_MAX_RANK ? n : MPC_MAX_RANK);
-}
-
 /* "name = value, ..." for the listed attributes of op. */
 static void copyAttrs(MlirOperation op, const char *const *names, int n, char *buf, size_t size) {
   int off = 0;
@@ -341,7 +326,7 @@ static void vjpSoftmax(AD *a, MlirOperation op, MpcVal dy, bool logSoftmax) {
     return;
   MpcVal y = R(a, op);
   bool axes[MPC_MAX_RANK];
-  lastAxis(axes, y.s.rank, intAttr(op, "axis"));
+  lastAxis(axes, y.s.rank, mpcOpIntAttr(op, "axis"));
   if (logSoftmax) { /* dy - exp(y) sum(dy) */
     MpcVal s = reduce(a, "mpc.reduce_sum", dy, axes, true);
     giveTo(a, op, 0, bin(a, "mpc.sub", dy, bin(a, "mpc.mul", un(a, "mpc.exp", y), s)));
@@ -358,8 +343,7 @@ static void vjpLayerNorm(AD *a, MlirOperation op, MpcVal dy) {
   lastAxis(last, r, r - 1);
   for (int i = 0; i + 1 < r; ++i)
     lead[i] = true;
-  MlirAttribute epsAttr = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("eps"));
-  double eps = mlirAttributeIsAFloat(epsAttr) ? mlirFloatAttrGetValueDouble(epsAttr) : 1e-5;
+  double eps = mpcOpF64Attr(op, "eps");
   /* Recompute the normalised input: xhat = (x - mean) rstd. */
   MpcVal xc = bin(a, "mpc.sub", x, reduce(a, "mpc.reduce_mean", x, last, true));
   MpcVal var = reduce(a, "mpc.reduce_mean", bin(a, "mpc.mul", xc, xc), last, true);
@@ -381,7 +365,7 @@ static void vjpLayerNorm(AD *a, MlirOperation op, MpcVal dy) {
 /* The reduced axes of a reduce op and dy reshaped to keepdim form. */
 static MpcVal keptGrad(AD *a, MlirOperation op, MpcVal dy, MpcVal x, bool *axes) {
   int64_t list[MPC_MAX_RANK];
-  int n = intsAttr(op, "axes", list);
+  int n = (int)mpcOpIntsAttr(op, "axes", list, MPC_MAX_RANK);
   memset(axes, 0, sizeof(bool) * MPC_MAX_RANK);
   for (int i = 0; i < n; ++i)
     if (list[i] >= 0 && list[i] < x.s.rank)
@@ -430,9 +414,7 @@ static void vjpCrossEntropy(AD *a, MlirOperation op, MpcVal dy) {
 
 static void vjpMse(AD *a, MlirOperation op, MpcVal dy) {
   MpcVal p = F(a, op, 0), t = F(a, op, 1);
-  MlirAttribute red = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("reduction"));
-  bool sum = mlirAttributeIsAString(red) && mlirStringAttrGetValue(red).length == 3;
-  double scale = 2.0 / (sum ? 1.0 : (double)mpcShapeNumElements(&p.s));
+  double scale = 2.0 / (mpcOpStrAttrIs(op, "reduction", "sum") ? 1.0 : (double)mpcShapeNumElements(&p.s));
   MpcVal d = bin(a, "mpc.sub", p, t);
   MpcVal dp = bin(a, "mpc.mul", d, bin(a, "mpc.mul", dy, scalar(a, scale, dy.k)));
   if (act(a, op, 0))
@@ -442,7 +424,7 @@ static void vjpMse(AD *a, MlirOperation op, MpcVal dy) {
 }
 
 static void vjpConcat(AD *a, MlirOperation op, MpcVal dy) {
-  int64_t axis = intAttr(op, "axis"), offset = 0;
+  int64_t axis = mpcOpIntAttr(op, "axis"), offset = 0;
   for (intptr_t i = 0, n = mlirOperationGetNumOperands(op); i < n; ++i) {
     MpcVal x = F(a, op, (int)i);
     if (act(a, op, (int)i)) {
@@ -466,7 +448,7 @@ static void vjpSlice(AD *a, MlirOperation op, MpcVal dy) {
     return;
   MpcVal x = F(a, op, 0), cur = dy;
   int64_t starts[MPC_MAX_RANK] = {0};
-  intsAttr(op, "starts", starts);
+  mpcOpIntsAttr(op, "starts", starts, MPC_MAX_RANK);
   for (int d = 0; d < x.s.rank; ++d) {
     int64_t before = starts[d], after = x.s.dims[d] - starts[d] - cur.s.dims[d];
     if (!before && !after)
@@ -559,10 +541,7 @@ static bool vjp(AD *a, MlirOperation op, MpcVal dy) {
   case MPC_OP_SIGMOID: vjpUnaryGrad(a, op, dy, "sigmoid"); break;
   case MPC_OP_ERF: vjpUnaryGrad(a, op, dy, "erf"); break;
   case MPC_OP_GELU: {
-    MlirAttribute ap = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("approximate"));
-    MlirStringRef approx = mlirAttributeIsAString(ap) ? mlirStringAttrGetValue(ap) : mlirStringRefCreate("", 0);
-    bool t = approx.length == 4 && !strncmp(approx.data, "tanh", 4); /* "none" has 4 letters too */
-    vjpUnaryGrad(a, op, dy, t ? "gelu_tanh" : "gelu");
+    vjpUnaryGrad(a, op, dy, mpcOpStrAttrIs(op, "approximate", "tanh") ? "gelu_tanh" : "gelu");
     break;
   }
   case MPC_OP_EXP: vjpUnaryGrad(a, op, dy, "exp"); break;
@@ -586,7 +565,7 @@ static bool vjp(AD *a, MlirOperation op, MpcVal dy) {
   case MPC_OP_TRANSPOSE:
     if (act(a, op, 0)) {
       int64_t perm[MPC_MAX_RANK], inv[MPC_MAX_RANK];
-      int n = intsAttr(op, "perm", perm);
+      int n = (int)mpcOpIntsAttr(op, "perm", perm, MPC_MAX_RANK);
       for (int i = 0; i < n; ++i)
         inv[perm[i]] = i;
       giveTo(a, op, 0, transpose(a, dy, inv));

@@ -24,10 +24,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool argHas(MlirOperation func, intptr_t i, const char *key) {
-  return !mlirAttributeIsNull(mpcFuncArgAttr(func, i, key));
-}
-
 static bool runLossScaling(MlirOperation module, const MpcOptions *options) {
   MpcLossScaleKind kind = mpcLossScaleResolve(&options->lossScale, options->mode);
   MlirOperation func = mpcModuleLookupFunc(module, "forward_grad");
@@ -40,7 +36,7 @@ static bool runLossScaling(MlirOperation module, const MpcOptions *options) {
   MlirBlock block = mpcFuncEntryBlock(func);
   intptr_t numArgs = mlirBlockGetNumArguments(block), seedIndex = -1;
   for (intptr_t i = 0; i < numArgs; ++i)
-    if (argHas(func, i, "mpc.seed"))
+    if (mpcFuncArgHas(func, i, "mpc.seed"))
       seedIndex = i;
   if (seedIndex < 0) {
     mlirEmitError(mlirOperationGetLocation(func),

@@ -66,7 +66,8 @@ typedef struct {
   size_t numNames, capNames;
   MlirOperation *skipped; /* casts fused into matrix ops, ReLUs into their kernels */
   size_t numSkipped, capSkipped;
-  bool needMatmul, needConv, needPool, needScatter, needConvGrad, needPoolGrad, needEmbeddingGrad;
+  const char *kernels[16]; /* the runtime kernels called, each declared once at the end */
+  int numKernels;
   MpcStr helpers; /* the private functions around kernel calls */
   struct Through *throughs; /* casts fused into the generics that read them */
   size_t numThroughs, capThroughs;
@@ -224,14 +225,23 @@ static Name bodyOp(Body *b, const char *fmt, ...) {
   return r;
 }
 
-static Name bodyConst(Body *b, double value, MpcEltKind k) {
-  char lit[64];
+/* The text of a float constant of type k (f32 or f64, the arithmetic
+ * types): infinities as hexadecimal bit patterns, the only way to write
+ * them. Into a rotating buffer. */
+static const char *floatLiteral(double value, MpcEltKind k) {
+  static char bufs[8][64];
+  static int which;
+  char *lit = bufs[which++ & 7];
   if (isinf(value))
-    snprintf(lit, sizeof lit, "%s", k == MPC_ELT_F64 ? (value < 0 ? "0xFFF0000000000000" : "0x7FF0000000000000")
-                                                      : (value < 0 ? "0xFF800000" : "0x7F800000"));
+    snprintf(lit, 64, "%s", k == MPC_ELT_F64 ? (value < 0 ? "0xFFF0000000000000" : "0x7FF0000000000000")
+                                              : (value < 0 ? "0xFF800000" : "0x7F800000"));
   else
-    snprintf(lit, sizeof lit, "%.17e", value);
-  return bodyOp(b, "arith.constant %s : %s", lit, eltName(k));
+    snprintf(lit, 64, "%.17e", value);
+  return lit;
+}
+
+static Name bodyConst(Body *b, double value, MpcEltKind k) {
+  return bodyOp(b, "arith.constant %s : %s", floatLiteral(value, k), eltName(k));
 }
 
 /* Converts a float scalar between any two float types. */
@@ -431,12 +441,7 @@ static Name emitEmpty(Lower *L, const VT *t) {
 static Name emitFilled(Lower *L, const VT *t, double value) {
   Name e = emitEmpty(L, t);
   Name c = keep(fresh(L));
-  char lit[64];
-  if (isinf(value))
-    snprintf(lit, sizeof lit, "%s", t->k == MPC_ELT_F64 ? "0xFFF0000000000000" : "0xFF800000");
-  else
-    snprintf(lit, sizeof lit, "%.17e", value);
-  emit(L, "    %s = arith.constant %s : %s\n", c.s, lit, eltName(t->k));
+  emit(L, "    %s = arith.constant %s : %s\n", c.s, floatLiteral(value, t->k), eltName(t->k));
   Name r = keep(fresh(L));
   emit(L, "    %s = linalg.fill ins(%s : %s) outs(%s : %s) -> %s\n", r.s, c.s, eltName(t->k), e.s, tt(t), tt(t));
   return r;
@@ -563,9 +568,7 @@ static bool kindReadsInGenerics(LowerKind k) { return k != LOWER_NONE && k < LOW
 
 /* dy * f'(x) for mpc.unary_grad's fn (for relu, x may be relu's result). */
 static Name unaryGradRule(Body *b, MlirOperation mop, Name dy, Name x, MpcEltKind a) {
-  MlirAttribute fnAttr = mlirOperationGetAttributeByName(mop, mlirStringRefCreateFromCString("fn"));
-  MlirStringRef fn = mlirAttributeIsAString(fnAttr) ? mlirStringAttrGetValue(fnAttr) : mlirStringRefCreate("", 0);
-#define FN_IS(s) (fn.length == strlen(s) && !strncmp(fn.data, s, fn.length))
+#define FN_IS(s) mpcOpStrAttrIs(mop, "fn", s)
   Name one = bodyConst(b, 1, a), d;
   if (FN_IS("relu")) {
     Name pos = bodyOp(b, "arith.cmpf ogt, %s, %s : %s", x.s, bodyConst(b, 0, a).s, eltName(a));
@@ -635,8 +638,7 @@ static Name scalarRule(Body *b, const char *op, MlirOperation mop, const Name *x
     return bodyBin(b, "arith.divf", bodyConst(b, 1, a), bodyBin(b, "arith.addf", bodyConst(b, 1, a), e, a), a);
   }
   if (kind == MPC_OP_GELU) {
-    MlirAttribute approx = mlirOperationGetAttributeByName(mop, mlirStringRefCreateFromCString("approximate"));
-    bool tanhApprox = mlirAttributeIsAString(approx) && !strncmp(mlirStringAttrGetValue(approx).data, "tanh", 4);
+    bool tanhApprox = mpcOpStrAttrIs(mop, "approximate", "tanh");
     Name inner;
     if (tanhApprox) { /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
       Name x3 = bodyBin(b, "arith.mulf", bodyBin(b, "arith.mulf", x[0], x[0], a), x[0], a);
@@ -801,34 +803,6 @@ static Name lowerReshape(Lower *L, Name x, const VT *t, const VT *to) {
   return r;
 }
 
-static int64_t intsAttr(MlirOperation op, const char *name, int64_t *out, int max) {
-  MlirAttribute a = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
-  if (mlirAttributeIsNull(a) || !mlirAttributeIsADenseI64Array(a))
-    return 0;
-  int64_t n = mlirDenseArrayGetNumElements(a);
-  for (int64_t i = 0; i < n && i < max; ++i)
-    out[i] = mlirDenseI64ArrayGetElement(a, i);
-  return n;
-}
-
-static int64_t intAttr(MlirOperation op, const char *name) {
-  MlirAttribute a = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
-  return mlirAttributeIsAInteger(a) ? mlirIntegerAttrGetValueInt(a) : 0;
-}
-
-static bool strAttrIs(MlirOperation op, const char *name, const char *value) {
-  MlirAttribute a = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
-  if (!mlirAttributeIsAString(a))
-    return false;
-  MlirStringRef s = mlirStringAttrGetValue(a);
-  return s.length == strlen(value) && !memcmp(s.data, value, s.length);
-}
-
-static bool boolAttr(MlirOperation op, const char *name) {
-  MlirAttribute a = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
-  return mlirAttributeIsABool(a) && mlirBoolAttrGetValue(a);
-}
-
 static void listText(char *buf, size_t size, const int64_t *v, int n) {
   int k = snprintf(buf, size, "[");
   for (int i = 0; i < n; ++i)
@@ -838,7 +812,7 @@ static void listText(char *buf, size_t size, const int64_t *v, int n) {
 
 static Name lowerSlice(Lower *L, MlirOperation op, Name x, const VT *t, const VT *to) {
   int64_t starts[MPC_MAX_RANK] = {0}, ones[MPC_MAX_RANK];
-  intsAttr(op, "starts", starts, MPC_MAX_RANK);
+  mpcOpIntsAttr(op, "starts", starts, MPC_MAX_RANK);
   for (int i = 0; i < MPC_MAX_RANK; ++i)
     ones[i] = 1;
   char st[256], sz[256], on[256];
@@ -851,7 +825,7 @@ static Name lowerSlice(Lower *L, MlirOperation op, Name x, const VT *t, const VT
 }
 
 static Name lowerConcat(Lower *L, MlirOperation op, const VT *to) {
-  int64_t axis = intAttr(op, "axis");
+  int64_t axis = mpcOpIntAttr(op, "axis");
   Name acc = emitEmpty(L, to);
   int64_t offset = 0;
   intptr_t n = mlirOperationGetNumOperands(op);
@@ -880,7 +854,7 @@ static Name lowerConcat(Lower *L, MlirOperation op, const VT *to) {
 
 static Name lowerTranspose(Lower *L, MlirOperation op, Name x, const VT *t, const VT *to) {
   int64_t perm[MPC_MAX_RANK];
-  intsAttr(op, "perm", perm, MPC_MAX_RANK);
+  mpcOpIntsAttr(op, "perm", perm, MPC_MAX_RANK);
   Generic g = {.loops = to->s.rank, .outType = *to};
   int map[MPC_MAX_RANK];
   for (int j = 0; j < to->s.rank; ++j) {
@@ -978,7 +952,7 @@ static Name scaleConvert(Lower *L, Name acc, const VT *accT, double scale, MpcEl
 
 static Name lowerReduce(Lower *L, MlirOperation op, const char *name, Name x, const VT *t, const VT *to) {
   int64_t axes[MPC_MAX_RANK];
-  int n = (int)intsAttr(op, "axes", axes, MPC_MAX_RANK);
+  int n = (int)mpcOpIntsAttr(op, "axes", axes, MPC_MAX_RANK);
   bool reduced[MPC_MAX_RANK] = {0};
   int64_t count = 1;
   for (int i = 0; i < n; ++i)
@@ -991,7 +965,7 @@ static Name lowerReduce(Lower *L, MlirOperation op, const char *name, Name x, co
   VT accT = vtMake(&(MpcShape){0}, a);
   accT.s = dropDims(&t->s, reduced);
   Name r = scaleConvert(L, acc, &accT, !strcmp(name, "reduce_mean") ? 1.0 / (double)count : 1.0, to->k);
-  if (boolAttr(op, "keepdim")) {
+  if (mpcOpBoolAttr(op, "keepdim")) {
     VT flat = vtMake(&accT.s, to->k);
     return expandUnits(L, r, &flat, reduced, to);
   }
@@ -1048,8 +1022,7 @@ static Name lowerLayerNorm(Lower *L, MlirOperation op, const Name *in, const VT 
   addInput(&g, in[2], &inT[2], last);
   identityMap(g.loops, g.outMap);
   g.init = emitEmpty(L, to);
-  MlirAttribute epsAttr = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString("eps"));
-  double eps = mlirAttributeIsAFloat(epsAttr) ? mlirFloatAttrGetValueDouble(epsAttr) : 1e-5;
+  double eps = mpcOpF64Attr(op, "eps");
   Body b = {0};
   Name var = bodyBin(&b, "arith.mulf", inArg(2), bodyConst(&b, 1.0 / (double)d, a), a);
   Name inv = bodyUn(&b, "math.rsqrt", bodyBin(&b, "arith.addf", var, bodyConst(&b, eps, a), a), a);
@@ -1099,7 +1072,7 @@ static Name lowerCrossEntropy(Lower *L, MlirOperation op, const Name *in, const 
   Name lse = bodyBin(&b, "arith.addf", inArg(0), bodyUn(&b, "math.log", inArg(1), a), a);
   Name loss = bodyBin(&b, "arith.subf", lse, bodyConvert(&b, logit, t->k, a), a);
   Name sum = emitGeneric(L, &g, &b, bodyBin(&b, "arith.addf", loss, (Name){"%out"}, a));
-  double scale = strAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)t->s.dims[0];
+  double scale = mpcOpStrAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)t->s.dims[0];
   return scaleConvert(L, sum, &accT, scale, to->k);
 }
 
@@ -1121,7 +1094,7 @@ static Name lowerMse(Lower *L, MlirOperation op, const Name *in, const VT *inT, 
   Body b = {0};
   Name d = bodyBin(&b, "arith.subf", bodyConvert(&b, inArg(0), inT[0].k, a), bodyConvert(&b, inArg(1), inT[1].k, a), a);
   Name sum = emitGeneric(L, &g, &b, bodyBin(&b, "arith.addf", bodyBin(&b, "arith.mulf", d, d, a), (Name){"%out"}, a));
-  double scale = strAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)mpcShapeNumElements(&out);
+  double scale = mpcOpStrAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)mpcShapeNumElements(&out);
   return scaleConvert(L, sum, &accT, scale, to->k);
 }
 
@@ -1165,6 +1138,13 @@ static Name dataPointer(Lower *L, Name x, const VT *t) {
 static Name kernelCall(Lower *L, const char *kernel, const int64_t *meta, int numMeta, const VT *out, int numIn,
                        const Name *ins, const VT *inTypes) {
   int helper = L->numHelpers++;
+  int known = 0;
+  while (known < L->numKernels && strcmp(L->kernels[known], kernel))
+    ++known;
+  if (known == L->numKernels) {
+    MPC_ASSERT(L->numKernels < (int)(sizeof L->kernels / sizeof *L->kernels), "too many runtime kernels");
+    L->kernels[L->numKernels++] = kernel;
+  }
   MpcStr *caller = L->out;
   L->out = &L->helpers;
   emit(L, "  func.func private @__mpc_kernel_call_%d(", helper);
@@ -1339,7 +1319,6 @@ static Name lowerMatmul(Lower *L, MlirOperation op, bool linear, const VT *to) {
   meta[8] = linear;
   meta[9] = computeCode(comp[0], comp[1], to->k);
   meta[10] = fuseEpilogue(L, op);
-  L->needMatmul = true;
   return kernelCall(L, "mpcrt_kernel_matmul", meta, 11, to, n, in, inT);
 }
 
@@ -1349,27 +1328,25 @@ static Name lowerConv2d(Lower *L, MlirOperation op, const VT *to) {
   MpcEltKind comp[3];
   int n = matrixOperands(L, op, in, inT, comp);
   int64_t strides[2] = {1, 1}, pad[4] = {0}, dil[2] = {1, 1};
-  intsAttr(op, "strides", strides, 2);
-  intsAttr(op, "padding", pad, 4);
-  intsAttr(op, "dilations", dil, 2);
+  mpcOpIntsAttr(op, "strides", strides, 2);
+  mpcOpIntsAttr(op, "padding", pad, 4);
+  mpcOpIntsAttr(op, "dilations", dil, 2);
   const MpcShape *x = &inT[0].s, *w = &inT[1].s;
   int64_t meta[22] = {dtypeCode(inT[0].k), dtypeCode(inT[1].k), dtypeCode(to->k), n > 2 ? dtypeCode(inT[2].k) : -1,
                       x->dims[0], x->dims[1], x->dims[2], x->dims[3], w->dims[0], w->dims[2], w->dims[3],
                       to->s.dims[2], to->s.dims[3], strides[0], strides[1], pad[0], pad[1], dil[0], dil[1],
-                      intAttr(op, "groups"), computeCode(comp[0], comp[1], to->k), fuseEpilogue(L, op)};
-  L->needConv = true;
+                      mpcOpIntAttr(op, "groups"), computeCode(comp[0], comp[1], to->k), fuseEpilogue(L, op)};
   return kernelCall(L, "mpcrt_kernel_conv2d", meta, 22, to, n, in, inT);
 }
 
 static Name lowerPool(Lower *L, MlirOperation op, bool isMax, Name x, const VT *t, const VT *to) {
   int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, pad[4] = {0};
-  intsAttr(op, "kernel", kernel, 2);
-  intsAttr(op, "strides", strides, 2);
-  intsAttr(op, "padding", pad, 4);
+  mpcOpIntsAttr(op, "kernel", kernel, 2);
+  mpcOpIntsAttr(op, "strides", strides, 2);
+  mpcOpIntsAttr(op, "padding", pad, 4);
   int64_t meta[15] = {dtypeCode(t->k), dtypeCode(to->k), isMax, t->s.dims[0], t->s.dims[1], t->s.dims[2],
                       t->s.dims[3], to->s.dims[2], to->s.dims[3], kernel[0], kernel[1], strides[0], strides[1],
                       pad[0], pad[1]};
-  L->needPool = true;
   return kernelCall(L, "mpcrt_kernel_pool2d", meta, 15, to, 1, &x, t);
 }
 
@@ -1382,12 +1359,11 @@ static Name lowerScatterAdd(Lower *L, MlirOperation op, const Name *in, const VT
   meta[2] = dtypeCode(inT[2].k);
   meta[3] = dtypeCode(to->k);
   meta[4] = r;
-  meta[5] = intAttr(op, "axis");
+  meta[5] = mpcOpIntAttr(op, "axis");
   for (int i = 0; i < r; ++i) {
     meta[6 + i] = inT[0].s.dims[i];
     meta[6 + r + i] = inT[1].s.dims[i];
   }
-  L->needScatter = true;
   return kernelCall(L, "mpcrt_kernel_scatter_add", meta, 6 + 2 * r, to, 3, in, inT);
 }
 
@@ -1420,7 +1396,7 @@ static Name lowerCrossEntropyGrad(Lower *L, MlirOperation op, const Name *in, co
   Name hit = bodyOp(&b, "arith.cmpi eq, %s, %s : index", col.s, label.s);
   Name diff = bodyBin(&b, "arith.subf", p, bodyOp(&b, "arith.select %s, %s, %s : %s", hit.s, bodyConst(&b, 1, a).s,
                                                   bodyConst(&b, 0, a).s, eltName(a)), a);
-  double scale = strAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)t->s.dims[0];
+  double scale = mpcOpStrAttrIs(op, "reduction", "sum") ? 1.0 : 1.0 / (double)t->s.dims[0];
   Name dl = bodyBin(&b, "arith.mulf", bodyConvert(&b, inArg(4), inT[0].k, a), bodyConst(&b, scale, a), a);
   return emitGeneric(L, &g, &b, bodyConvert(&b, bodyBin(&b, "arith.mulf", diff, dl, a), a, to->k));
 }
@@ -1428,7 +1404,7 @@ static Name lowerCrossEntropyGrad(Lower *L, MlirOperation op, const Name *in, co
 /* out[i] = x[i with the axis coordinate replaced by indices[i]]; 0 where
  * the index is out of range (scatter_add ignored that update). */
 static Name lowerGather(Lower *L, MlirOperation op, const Name *in, const VT *inT, const VT *to) {
-  int64_t axis = intAttr(op, "axis");
+  int64_t axis = mpcOpIntAttr(op, "axis");
   Generic g = {.loops = to->s.rank, .outType = *to};
   int map[MPC_MAX_RANK];
   for (int i = 0; i < g.loops; ++i)
@@ -1458,37 +1434,34 @@ static Name lowerGather(Lower *L, MlirOperation op, const Name *in, const VT *in
 
 static Name lowerConv2dGrad(Lower *L, MlirOperation op, bool input, const Name *in, const VT *inT, const VT *to) {
   int64_t strides[2] = {1, 1}, pad[4] = {0}, dil[2] = {1, 1};
-  intsAttr(op, "strides", strides, 2);
-  intsAttr(op, "padding", pad, 4);
-  intsAttr(op, "dilations", dil, 2);
+  mpcOpIntsAttr(op, "strides", strides, 2);
+  mpcOpIntsAttr(op, "padding", pad, 4);
+  mpcOpIntsAttr(op, "dilations", dil, 2);
   /* grad_input(dy, w) -> dx; grad_weight(dy, x) -> dw */
   const VT *dy = &inT[0], *x = input ? to : &inT[1], *w = input ? &inT[1] : to;
   int64_t meta[22] = {dtypeCode(x->k), dtypeCode(w->k), dtypeCode(dy->k), -1, x->s.dims[0], x->s.dims[1],
                       x->s.dims[2], x->s.dims[3], w->s.dims[0], w->s.dims[2], w->s.dims[3], dy->s.dims[2],
-                      dy->s.dims[3], strides[0], strides[1], pad[0], pad[1], dil[0], dil[1], intAttr(op, "groups"),
+                      dy->s.dims[3], strides[0], strides[1], pad[0], pad[1], dil[0], dil[1], mpcOpIntAttr(op, "groups"),
                       computeCode(dy->k, inT[1].k, to->k), MPCRT_EPILOGUE_NONE};
-  L->needConvGrad = true;
   return kernelCall(L, input ? "mpcrt_kernel_conv2d_grad_input" : "mpcrt_kernel_conv2d_grad_weight", meta, 22, to, 2,
                     in, inT);
 }
 
 static Name lowerPoolGrad(Lower *L, MlirOperation op, bool isMax, const Name *in, const VT *inT, const VT *to) {
   int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, pad[4] = {0};
-  intsAttr(op, "kernel", kernel, 2);
-  intsAttr(op, "strides", strides, 2);
-  intsAttr(op, "padding", pad, 4);
+  mpcOpIntsAttr(op, "kernel", kernel, 2);
+  mpcOpIntsAttr(op, "strides", strides, 2);
+  mpcOpIntsAttr(op, "padding", pad, 4);
   const VT *dy = &inT[0], *x = &inT[1];
   int64_t meta[15] = {dtypeCode(to->k), dtypeCode(dy->k), isMax, x->s.dims[0], x->s.dims[1], x->s.dims[2],
                       x->s.dims[3], dy->s.dims[2], dy->s.dims[3], kernel[0], kernel[1], strides[0], strides[1],
                       pad[0], pad[1]};
-  L->needPoolGrad = true;
   return kernelCall(L, "mpcrt_kernel_pool2d_grad", meta, 15, to, 2, in, inT);
 }
 
 static Name lowerEmbeddingGrad(Lower *L, const Name *in, const VT *inT, const VT *to) {
   int64_t meta[6] = {dtypeCode(to->k), dtypeCode(inT[0].k), dtypeCode(inT[1].k), to->s.dims[0], to->s.dims[1],
                      mpcShapeNumElements(&inT[1].s)};
-  L->needEmbeddingGrad = true;
   return kernelCall(L, "mpcrt_kernel_embedding_grad", meta, 6, to, 2, in, inT);
 }
 
@@ -1527,17 +1500,7 @@ static Name scalarConst(Lower *L, double v, MpcEltKind k) {
     return scalarOp(L, "arith.constant %lld : %s", (long long)v, eltName(k));
   if (k == MPC_ELT_I1)
     return scalarOp(L, "arith.constant %s", v != 0 ? "true" : "false");
-  if (isinf(v))
-    return scalarOp(L, "arith.constant %s : %s",
-                    k == MPC_ELT_F64 ? (v < 0 ? "0xFFF0000000000000" : "0x7FF0000000000000")
-                                     : (v < 0 ? "0xFF800000" : "0x7F800000"),
-                    eltName(k));
-  return scalarOp(L, "arith.constant %.17e : %s", v, eltName(k));
-}
-
-static double f64Attr(MlirOperation op, const char *name) {
-  MlirAttribute at = mlirOperationGetAttributeByName(op, mlirStringRefCreateFromCString(name));
-  return mlirAttributeIsAFloat(at) ? mlirFloatAttrGetValueDouble(at) : 0.0;
+  return scalarOp(L, "arith.constant %s : %s", floatLiteral(v, k), eltName(k));
 }
 
 /* y = x * s for a scalar s (type a) over a whole tensor. */
@@ -1635,15 +1598,15 @@ static bool lowerUpdate(Lower *L, MlirOperation op, const char *name) {
   Name lr = scalarOf(L, in[lrI], &inT[lrI], 0);
   Name fin = scalarOf(L, in[n - 1], &inT[n - 1], 0);
   Name count = scalarOf(L, in[lrI + 1], &inT[lrI + 1], 0);
-  bool stochastic = strAttrIs(op, "rounding", "stochastic");
-  int64_t seed = intAttr(op, "seed");
+  bool stochastic = mpcOpStrAttrIs(op, "rounding", "stochastic");
+  int64_t seed = mpcOpIntAttr(op, "seed");
   if (a == MPC_ELT_F64)
     lr = scalarOp(L, "arith.extf %s : f32 to f64", lr.s);
-  double wd = f64Attr(op, "weight_decay");
+  double wd = mpcOpF64Attr(op, "weight_decay");
   /* Scalars computed once, in f64 where PyTorch computes them in Python. */
   Name c1 = {{0}}, c2 = {{0}}, stepSize = {{0}}, bc2 = {{0}}, first = {{0}};
   if (adam) {
-    double b1 = f64Attr(op, "beta1"), b2 = f64Attr(op, "beta2");
+    double b1 = mpcOpF64Attr(op, "beta1"), b2 = mpcOpF64Attr(op, "beta2");
     Name lr64 = a == MPC_ELT_F64 ? lr : scalarOp(L, "arith.extf %s : f32 to f64", lr.s);
     Name step = scalarOp(L, "arith.addi %s, %s : i64", count.s, scalarConst(L, 1, MPC_ELT_I64).s);
     Name stepf = scalarOp(L, "arith.sitofp %s : i64 to f64", step.s);
@@ -1709,7 +1672,7 @@ static bool lowerUpdate(Lower *L, MlirOperation op, const char *name) {
   Name p = bodyConvert(&b, inArg(0), inT[0].k, a), g = bodyConvert(&b, inArg(1), inT[1].k, a);
   Name newP, newS[2] = {{{0}}, {{0}}};
   if (adam) {
-    double b1 = f64Attr(op, "beta1"), b2 = f64Attr(op, "beta2"), eps = f64Attr(op, "eps");
+    double b1 = mpcOpF64Attr(op, "beta1"), b2 = mpcOpF64Attr(op, "beta2"), eps = mpcOpF64Attr(op, "eps");
     Name mv = bodyConvert(&b, inArg(2), inT[2].k, a), vv = bodyConvert(&b, inArg(3), inT[3].k, a);
     Name p1 = bodyBin(&b, "arith.mulf", p, c1, a);
     /* exp_avg.mul_(beta1).add_(g, alpha=1 - beta1), as torch.optim.AdamW */
@@ -1728,12 +1691,12 @@ static bool lowerUpdate(Lower *L, MlirOperation op, const char *name) {
     if (wd != 0)
       d = bodyBin(&b, "arith.addf", d, bodyBin(&b, "arith.mulf", p, bodyConst(&b, wd, a), a), a);
     if (mom) {
-      double mu = f64Attr(op, "momentum"), damp = f64Attr(op, "dampening");
+      double mu = mpcOpF64Attr(op, "momentum"), damp = mpcOpF64Attr(op, "dampening");
       Name buf = bodyConvert(&b, inArg(2), inT[2].k, a);
       Name upd = bodyBin(&b, "arith.addf", bodyBin(&b, "arith.mulf", buf, bodyConst(&b, mu, a), a),
                          bodyBin(&b, "arith.mulf", d, bodyConst(&b, 1 - damp, a), a), a);
       Name nb = bodyOp(&b, "arith.select %s, %s, %s : %s", first.s, d.s, upd.s, eltName(a)); /* first step: clone */
-      d = boolAttr(op, "nesterov") ? bodyBin(&b, "arith.addf", d, bodyBin(&b, "arith.mulf", nb, bodyConst(&b, mu, a), a), a)
+      d = mpcOpBoolAttr(op, "nesterov") ? bodyBin(&b, "arith.addf", d, bodyBin(&b, "arith.mulf", nb, bodyConst(&b, mu, a), a), a)
                                    : nb;
       newS[0] = nb;
     }
@@ -1811,11 +1774,11 @@ static bool lowerTrainOp(Lower *L, MlirOperation op, const char *name) {
   } else if (!strcmp(name, "update_scale")) { /* GradScaler's _amp_update_scale_ */
     Name scale = scalarOf(L, in[0], &inT[0], 0), tracker = scalarOf(L, in[0], &inT[0], 1);
     Name fin = scalarOf(L, in[1], &inT[1], 0);
-    Name backed = scalarOp(L, "arith.mulf %s, %s : f32", scale.s, scalarConst(L, f64Attr(op, "backoff"), MPC_ELT_F32).s);
+    Name backed = scalarOp(L, "arith.mulf %s, %s : f32", scale.s, scalarConst(L, mpcOpF64Attr(op, "backoff"), MPC_ELT_F32).s);
     Name next = scalarOp(L, "arith.addf %s, %s : f32", tracker.s, scalarConst(L, 1, MPC_ELT_F32).s);
     Name due = scalarOp(L, "arith.cmpf oge, %s, %s : f32", next.s,
-                        scalarConst(L, (double)intAttr(op, "interval"), MPC_ELT_F32).s);
-    Name grown = scalarOp(L, "arith.mulf %s, %s : f32", scale.s, scalarConst(L, f64Attr(op, "growth"), MPC_ELT_F32).s);
+                        scalarConst(L, (double)mpcOpIntAttr(op, "interval"), MPC_ELT_F32).s);
+    Name grown = scalarOp(L, "arith.mulf %s, %s : f32", scale.s, scalarConst(L, mpcOpF64Attr(op, "growth"), MPC_ELT_F32).s);
     Name finiteGrown = scalarOp(L, "arith.cmpf one, %s, %s : f32", grown.s, scalarConst(L, INFINITY, MPC_ELT_F32).s);
     Name grow = scalarOp(L, "arith.andi %s, %s : i1", due.s, finiteGrown.s);
     Name okScale = scalarOp(L, "arith.select %s, %s, %s : f32", grow.s, grown.s, scale.s);
@@ -1964,7 +1927,7 @@ static bool lowerOp(Lower *L, MlirOperation op) {
     case LOWER_SLICE: r = convertTensor(L, lowerSlice(L, op, in[0], &inT[0], &keepType), &keepType, to.k); break;
     case LOWER_CONCAT: r = lowerConcat(L, op, &to); break;
     case LOWER_SOFTMAX:
-      r = lowerSoftmax(L, kind == MPC_OP_LOG_SOFTMAX, intAttr(op, "axis"), in[0], &inT[0], &to);
+      r = lowerSoftmax(L, kind == MPC_OP_LOG_SOFTMAX, mpcOpIntAttr(op, "axis"), in[0], &inT[0], &to);
       break;
     case LOWER_LAYER_NORM: r = lowerLayerNorm(L, op, in, inT, &to); break;
     case LOWER_REDUCE: r = lowerReduce(L, op, name, in[0], &inT[0], &to); break;
@@ -2066,22 +2029,8 @@ static bool lowerModuleText(MlirOperation module, MpcStr *out) {
   if (L.helpers.length)
     mpcStrAppend(L.out, L.helpers.data, L.helpers.length);
   mpcStrFree(&L.helpers);
-  if (L.needMatmul)
-    emit(&L, "  func.func private @mpcrt_kernel_matmul(i64, i64, i64, i64, i64)\n");
-  if (L.needConv)
-    emit(&L, "  func.func private @mpcrt_kernel_conv2d(i64, i64, i64, i64, i64)\n");
-  if (L.needPool)
-    emit(&L, "  func.func private @mpcrt_kernel_pool2d(i64, i64, i64, i64, i64)\n");
-  if (L.needScatter)
-    emit(&L, "  func.func private @mpcrt_kernel_scatter_add(i64, i64, i64, i64, i64)\n");
-  if (L.needConvGrad) {
-    emit(&L, "  func.func private @mpcrt_kernel_conv2d_grad_input(i64, i64, i64, i64, i64)\n");
-    emit(&L, "  func.func private @mpcrt_kernel_conv2d_grad_weight(i64, i64, i64, i64, i64)\n");
-  }
-  if (L.needPoolGrad)
-    emit(&L, "  func.func private @mpcrt_kernel_pool2d_grad(i64, i64, i64, i64, i64)\n");
-  if (L.needEmbeddingGrad)
-    emit(&L, "  func.func private @mpcrt_kernel_embedding_grad(i64, i64, i64, i64, i64)\n");
+  for (int k = 0; k < L.numKernels; ++k)
+    emit(&L, "  func.func private @%s(i64, i64, i64, i64, i64)\n", L.kernels[k]);
   emit(&L, "}\n");
   free(L.names);
   free(L.skipped);

@@ -26,10 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool argHas(MlirOperation func, intptr_t i, const char *key) {
-  return !mlirAttributeIsNull(mpcFuncArgAttr(func, i, key));
-}
-
 /* Writes a string attribute's value (without quotes) into buf. */
 static void attrString(MlirAttribute a, char *buf, size_t size) {
   MlirStringRef s = mlirStringAttrGetValue(a);
@@ -77,7 +73,7 @@ static bool runOptimizer(MlirOperation module, const MpcOptions *options) {
   int out = 0;
   intptr_t seedIndex = -1;
   for (intptr_t i = 0; i < numArgs; ++i) {
-    if (argHas(func, i, "mpc.seed"))
+    if (mpcFuncArgHas(func, i, "mpc.seed"))
       seedIndex = i;
     else
       mpcEmitCopyArg(&e, func, i, out++);

@@ -305,14 +305,20 @@ static void defaultInit(MlirValue param, ArgInfo *a) {
   }
 }
 
-static MlirAttribute argAttr(MlirOperation func, intptr_t i, const char *name) {
-  MlirAttribute all = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs"));
+/* Entry `name` of the i-th dictionary of a func's arg_attrs or res_attrs
+ * ("dicts"), or a null attribute. */
+static MlirAttribute dictAttr(MlirOperation func, const char *dicts, intptr_t i, const char *name) {
+  MlirAttribute all = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString(dicts));
   if (mlirAttributeIsNull(all) || !mlirAttributeIsAArray(all) || i >= mlirArrayAttrGetNumElements(all))
     return (MlirAttribute){NULL};
   MlirAttribute d = mlirArrayAttrGetElement(all, i);
   if (!mlirAttributeIsADictionary(d))
     return (MlirAttribute){NULL};
   return mlirDictionaryAttrGetElementByName(d, mlirStringRefCreateFromCString(name));
+}
+
+static MlirAttribute argAttr(MlirOperation func, intptr_t i, const char *name) {
+  return dictAttr(func, "arg_attrs", i, name);
 }
 
 /* Names, roles and init rules from the model as written. */
@@ -484,13 +490,10 @@ static bool writeGlue(const char *path, const Options *o, const Signature *fwd, 
 }
 
 /* The string value of attribute `key` in a dictionary-array entry. */
-static bool roleAttr(MlirAttribute dicts, intptr_t i, const char *key, char *name, size_t size) {
-  if (mlirAttributeIsNull(dicts) || !mlirAttributeIsAArray(dicts) || i >= mlirArrayAttrGetNumElements(dicts))
-    return false;
-  MlirAttribute d = mlirArrayAttrGetElement(dicts, i);
-  if (!mlirAttributeIsADictionary(d))
-    return false;
-  MlirAttribute a = mlirDictionaryAttrGetElementByName(d, mlirStringRefCreateFromCString(key));
+/* Whether @train_step's argument or result i has the role attribute `key`;
+ * its name is the attribute's string, or the key without "mpc." (mpc.lr). */
+static bool roleAttr(MlirOperation func, const char *dicts, intptr_t i, const char *key, char *name, size_t size) {
+  MlirAttribute a = dictAttr(func, dicts, i, key);
   if (mlirAttributeIsNull(a))
     return false;
   if (mlirAttributeIsAString(a)) {
@@ -513,8 +516,6 @@ static void readTrainSignature(MlirOperation func, const Signature *fwd, Signatu
   step->results = calloc((size_t)step->numResults + 1, sizeof *step->results);
   if (!step->args || !step->results)
     abort();
-  MlirAttribute argDicts = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("arg_attrs"));
-  MlirAttribute resDicts = mlirOperationGetAttributeByName(func, mlirStringRefCreateFromCString("res_attrs"));
   static const struct {
     const char *key;
     MpcrtRole role;
@@ -530,7 +531,7 @@ static void readTrainSignature(MlirOperation func, const Signature *fwd, Signatu
         fatal("@train_step: %s %d is not a statically shaped tensor", pass ? "result" : "argument", i);
       bool found = false;
       for (size_t r = 0; r < sizeof roles / sizeof roles[0] && !found; ++r)
-        if (roleAttr(pass ? resDicts : argDicts, i, roles[r].key, a->name, sizeof a->name)) {
+        if (roleAttr(func, pass ? "res_attrs" : "arg_attrs", i, roles[r].key, a->name, sizeof a->name)) {
           a->role = roles[r].role;
           found = true;
         }

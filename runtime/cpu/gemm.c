@@ -182,19 +182,21 @@ __attribute__((target("avx512f"))) static inline void transpose16(__m512i r[16])
   }
 }
 
-/* 32 f32 values -> 16 words of bf16 pairs, rounded to nearest even with
- * NaNs kept quiet: bit for bit what bf16Bits does. */
+/* 16 f32 values (as bits) -> their bf16 bits in the low half of each 32-bit
+ * lane, rounded to nearest even with NaNs kept quiet: bit for bit what
+ * bf16Bits does. */
+__attribute__((target("avx512f"))) static inline __m512i bf16Lanes(__m512i u) {
+  __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)),
+                                                       _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))),
+                                      16);
+  __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                          _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+}
+
+/* 32 f32 values -> 16 words of bf16 pairs (bf16Lanes of each half). */
 __attribute__((target("avx512f,avx512bw"))) static inline __m512i bf16Pairs(const float *p) {
-  const __m512i lsbMask = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff);
-  const __m512i absMask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
-  __m512i h[2];
-  for (int i = 0; i < 2; ++i) {
-    __m512i u = _mm512_loadu_si512(p + 16 * i);
-    __m512i rounded = _mm512_srli_epi32(
-        _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(_mm512_srli_epi32(u, 16), lsbMask)), 16);
-    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, absMask), inf);
-    h[i] = _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
-  }
+  __m512i h[2] = {bf16Lanes(_mm512_loadu_si512(p)), bf16Lanes(_mm512_loadu_si512(p + 16))};
   /* The low 16 bits of each 32-bit lane, in order: words 0..15 of h[0], then h[1]. */
   const __m512i pick = _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28, 26, 24,
                                         22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
@@ -245,17 +247,9 @@ __attribute__((target("avx512f,f16c"))) static void toF16Avx512(const float *p, 
 
 /* f32 -> bf16 bits, bit for bit bf16Bits, 16 at a time. */
 __attribute__((target("avx512f"))) static void toBF16Avx512(const float *p, uint16_t *out, int64_t n) {
-  const __m512i lsbMask = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff);
-  const __m512i absMask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512i u = _mm512_loadu_si512(p + i);
-    __m512i rounded = _mm512_srli_epi32(
-        _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(_mm512_srli_epi32(u, 16), lsbMask)), 16);
-    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, absMask), inf);
-    rounded = _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
-    _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtepi32_epi16(rounded));
-  }
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtepi32_epi16(bf16Lanes(_mm512_loadu_si512(p + i))));
   for (; i < n; ++i)
     out[i] = bf16Bits(p[i]);
 }
@@ -265,18 +259,9 @@ __attribute__((target("avx512f"))) static void toBF16Avx512(const float *p, uint
  * vdpbf16ps), bit for bit bf16Bits. */
 __attribute__((target("avx512f"))) static void pairRowsAvx512(const float *r0, const float *r1, int64_t blocks,
                                                                uint32_t *dst) {
-  const __m512i lsbMask = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff);
-  const __m512i absMask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
   for (int64_t b = 0; b < blocks; ++b) {
-    __m512i h[2];
-    for (int r = 0; r < 2; ++r) {
-      __m512i u = _mm512_loadu_si512((r ? r1 : r0) + 16 * b);
-      __m512i rounded = _mm512_srli_epi32(
-          _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(_mm512_srli_epi32(u, 16), lsbMask)), 16);
-      __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, absMask), inf);
-      h[r] = _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
-    }
-    _mm512_storeu_si512(dst + 16 * b, _mm512_or_si512(h[0], _mm512_slli_epi32(h[1], 16)));
+    __m512i lo = bf16Lanes(_mm512_loadu_si512(r0 + 16 * b)), hi = bf16Lanes(_mm512_loadu_si512(r1 + 16 * b));
+    _mm512_storeu_si512(dst + 16 * b, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
   }
 }
 
