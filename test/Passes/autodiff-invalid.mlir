@@ -4,6 +4,7 @@
 // RUN: not mpc-opt --train=sgd --mpc-optimizer %S/Inputs/no-grad.mlir 2>&1 | FileCheck %s --check-prefix=NOGRAD-OPT
 // RUN: not mpc-opt --mpc-autodiff --mpc-optimizer %S/Inputs/no-grad.mlir 2>&1 | FileCheck %s --check-prefix=NOOPT
 // RUN: not mpc-opt --precision=16-mixed --mpc-autodiff --mpc-loss-scaling --mpc-loss-scaling %S/Inputs/no-grad.mlir 2>&1 | FileCheck %s --check-prefix=TWICE
+// RUN: not mpc-opt --train=sgd --mpc-autodiff --mpc-optimizer --mpc-autodiff --mpc-optimizer %S/Inputs/no-grad.mlir 2>&1 | FileCheck %s --check-prefix=STEPTWICE
 
 // CHECK: autodiff-invalid.mlir:[[@LINE+1]]:1: error: mpc-autodiff: no model function (@forward, or a func.func with mpc.param arguments)
 func.func @noparams(%x: tensor<4xf32> {mpc.input = "x"}) -> tensor<f32> {
@@ -44,3 +45,4 @@ func.func @forward_grad() {
 // NOGRAD-OPT: no-grad.mlir:{{[0-9]+}}:1: error: mpc-optimizer: no @forward_grad (run mpc-autodiff first)
 // NOOPT: error: mpc-optimizer: no optimizer chosen (--train=sgd|momentum|adamw)
 // TWICE: error: mpc-loss-scaling: @forward_grad has no {mpc.seed} argument (is its loss already scaled?)
+// STEPTWICE: error: mpc-optimizer: the module already has a @train_step

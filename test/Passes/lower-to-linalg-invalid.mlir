@@ -30,3 +30,11 @@ func.func @call(%x: tensor<4xf32>) -> tensor<4xf32> {
 func.func @no_return(%x: tensor<4xf32>) {
   %0 = "mpc.relu"(%x) : (tensor<4xf32>) -> tensor<4xf32>
 }
+
+// -----
+
+func.func @xor_of_vectors(%a: tensor<4xi1>, %b: tensor<4xi1>) -> tensor<4xi1> {
+  // expected-error@+1 {{cannot lower 'arith.xori': only the xor of two tensor<i1> is supported}}
+  %0 = arith.xori %a, %b : tensor<4xi1>
+  return %0 : tensor<4xi1>
+}

@@ -5,6 +5,11 @@
 // RUN: mpc-opt --train=sgd:rounding=stochastic --precision=bf16-true %s | FileCheck %s --check-prefix=SR
 // RUN: mpc-opt --train=sgd:rounding=stochastic --precision=bf16-mixed %s | FileCheck %s --check-prefix=SRMIXED
 
+// COM: @forward is left as it was (trainers evaluate it for --eval).
+// SGD-LABEL: func.func @forward(
+// SGD-NEXT: %[[H:.+]] = "mpc.linear"(%arg0, %arg2, %arg3) : (tensor<4x3xf32>, tensor<5x3xf32>, tensor<5xf32>) -> tensor<4x5xf32>
+// SGD-NEXT: %[[L:.+]] = "mpc.cross_entropy"(%[[H]], %arg1) {reduction = "mean"}
+// SGD-NEXT: return %[[L]], %[[H]]
 // COM: Plain SGD: no optimizer state; the seed is 1; all_finite guards the
 // COM: update; the count advances only on applied steps; skipped = !finite.
 // SGD-LABEL: func.func @train_step(%arg0: tensor<4x3xf32> {mpc.input = "x"}, %arg1: tensor<4xi64> {mpc.input = "y"}, %arg2: tensor<5x3xf32> {mpc.param = "fc.weight"}, %arg3: tensor<5xf32> {mpc.param = "fc.bias"}, %arg4: tensor<i64> {mpc.state = "optimizer.step"}, %arg5: tensor<f32> {mpc.lr})

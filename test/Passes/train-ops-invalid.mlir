@@ -104,3 +104,51 @@ func.func @f(%dy: tensor<2x3x2x2xf32>, %x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x
   %0 = "mpc.max_pool2d_grad"(%dy, %x) {kernel = array<i64: 3, 3>, strides = array<i64: 3, 3>, padding = array<i64: 0, 0, 0, 0>} : (tensor<2x3x2x2xf32>, tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
   return %0 : tensor<2x3x4x4xf32>
 }
+
+// -----
+
+func.func @f(%dy: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error@+1 {{'mpc.unary_grad' op attribute 'fn' must be "relu", "tanh", "sigmoid", "erf", "gelu", "gelu_tanh", "exp", "log", "rsqrt", "sqrt" or "reciprocal", got "softplus"}}
+  %0 = "mpc.unary_grad"(%dy, %x) {fn = "softplus"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @f(%dy: tensor<2x3x4x4xf32>, %x: tensor<2x1x6x6xf32>) -> tensor<3x1x2x2xf32> {
+  // expected-error@+1 {{'mpc.conv2d_grad_weight' op dy must be 2x3x5x5 (conv2d of the result's shape), got 2x3x4x4}}
+  %0 = "mpc.conv2d_grad_weight"(%dy, %x) {strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<2x3x4x4xf32>, tensor<2x1x6x6xf32>) -> tensor<3x1x2x2xf32>
+  return %0 : tensor<3x1x2x2xf32>
+}
+
+// -----
+
+func.func @f(%dl: tensor<f32>, %logits: tensor<4x5xf32>, %labels: tensor<3xi64>) -> tensor<4x5xf32> {
+  // expected-error@+1 {{'mpc.cross_entropy_grad' op labels must have B = 4 elements (logits are [B, C]), got 3}}
+  %0 = "mpc.cross_entropy_grad"(%dl, %logits, %labels) {reduction = "mean"} : (tensor<f32>, tensor<4x5xf32>, tensor<3xi64>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4x5xf32>, %idx: tensor<4x6xi32>) -> tensor<4x6xf32> {
+  // expected-error@+1 {{'mpc.gather' op indices dim 1 (6) exceeds x's (5)}}
+  %0 = "mpc.gather"(%x, %idx) {axis = 0 : i64} : (tensor<4x5xf32>, tensor<4x6xi32>) -> tensor<4x6xf32>
+  return %0 : tensor<4x6xf32>
+}
+
+// -----
+
+func.func @f(%dy: tensor<2x3x2x2xf32>, %x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
+  // expected-error@+1 {{'mpc.avg_pool2d_grad' op dy must be 2x3x1x1 (the pooling of x), got 2x3x2x2}}
+  %0 = "mpc.avg_pool2d_grad"(%dy, %x) {kernel = array<i64: 3, 3>, strides = array<i64: 3, 3>, padding = array<i64: 0, 0, 0, 0>} : (tensor<2x3x2x2xf32>, tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  return %0 : tensor<2x3x4x4xf32>
+}
+
+// -----
+
+func.func @f(%dy: tensor<4x3xf32>, %x: tensor<4x5xf32>, %y: tensor<4x1xf32>) -> tensor<4x5xf32> {
+  // expected-error@+1 {{'mpc.reduce_max_grad' op operands are not broadcast-compatible: 4x3 and 4x5 (result dim 1)}}
+  %0 = "mpc.reduce_max_grad"(%dy, %x, %y) : (tensor<4x3xf32>, tensor<4x5xf32>, tensor<4x1xf32>) -> tensor<4x5xf32>
+  return %0 : tensor<4x5xf32>
+}
