@@ -119,9 +119,10 @@ static void fail(Imp *m, bool unsupported, const char *fmt, ...) {
   m->failed = true;
   m->result->unsupported = unsupported;
   char msg[512];
+  int n = snprintf(msg, sizeof msg, "%s", unsupported && strncmp(fmt, "unsupported", 11) ? "unsupported: " : "");
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
   va_end(ap);
   if (m->node)
     snprintf(m->result->error, sizeof m->result->error, "node %d '%s' (%s, opset %lld): %s", m->nodeIndex,
@@ -1945,17 +1946,38 @@ static Value *layerNorm(Imp *m, Value *x, Value *gamma, Value *beta, int64_t axi
   return reshape(m, y, x->rank, x->dims);
 }
 
+static Value *reduceOp(Imp *m, const char *name, Value *x, const int64_t *axes, int n, bool keep);
+
 static bool op_LayerNormalization(Imp *m) {
-  if (outputUsed(m, 1) || outputUsed(m, 2)) {
-    UNSUPPORTED(m, "LayerNormalization's Mean and InvStdDev outputs");
-    return false;
-  }
   if (attrInt(m->node, "stash_type", 1) != 1) {
     UNSUPPORTED(m, "stash_type other than float");
     return false;
   }
-  return out(m, 0, layerNorm(m, needInput(m, 0), needInput(m, 1), input(m, 2), attrInt(m->node, "axis", -1),
-                             attrFloat(m->node, "epsilon", 1e-5)));
+  Value *x = needInput(m, 0);
+  int64_t axis = attrInt(m->node, "axis", -1);
+  double eps = attrFloat(m->node, "epsilon", 1e-5);
+  if (!out(m, 0, layerNorm(m, x, needInput(m, 1), input(m, 2), axis, eps)))
+    return false;
+  if (!outputUsed(m, 1) && !outputUsed(m, 2))
+    return true;
+  /* Mean and InvStdDev, shaped like x with the normalised dims set to 1. */
+  if (x->ty != TY_F32 && x->ty != TY_F64) {
+    UNSUPPORTED(m, "LayerNormalization's Mean and InvStdDev outputs for a %s input", tyOnnxNames[x->ty]);
+    return false;
+  }
+  normAxis(m, &axis, x->rank, "axis");
+  int64_t flat[MAX_RANK], statDims[MAX_RANK];
+  memcpy(flat, x->dims, sizeof flat);
+  flat[axis] = numElements(x->rank - (int)axis, x->dims + axis);
+  for (int d = 0; d < x->rank; ++d)
+    statDims[d] = d < axis ? x->dims[d] : 1;
+  Value *xf = reshape(m, x, (int)axis + 1, flat);
+  Value *mean = reduceOp(m, "mpc.reduce_mean", xf, &axis, 1, true);
+  Value *dev = binary(m, BIN_SUB, xf, mean);
+  Value *var = reduceOp(m, "mpc.reduce_mean", binary(m, BIN_MUL, dev, dev), &axis, 1, true);
+  Value *shifted = binary(m, BIN_ADD, var, scalarConst(m, x->ty, roundTo(x->ty, eps)));
+  Value *inv = shifted ? emitOp1(m, "mpc.rsqrt", shifted, "", shifted->rank, shifted->dims) : NULL;
+  return out(m, 1, reshape(m, mean, x->rank, statDims)) && out(m, 2, reshape(m, inv, x->rank, statDims));
 }
 
 typedef enum { RED_SUM, RED_MEAN, RED_MAX } RedKind;
@@ -2004,21 +2026,41 @@ static bool op_ReduceSum(Imp *m) { return reduce(m, RED_SUM); }
 static bool op_ReduceMean(Imp *m) { return reduce(m, RED_MEAN); }
 static bool op_ReduceMax(Imp *m) { return reduce(m, RED_MAX); }
 
-/* Window attributes shared by Conv and the pools: kernel, strides, pads
- * (ONNX's [top, left, bottom, right] is mpc's order), dilations. */
-static bool windowAttrs(Imp *m, Value *x, const int64_t *kernel, int64_t *strides, int64_t *pads,
-                        int64_t *dilations) {
-  if (attrInts(m->node, "strides", strides, 2) < 0)
-    strides[0] = strides[1] = 1;
-  if (attrInts(m->node, "dilations", dilations, 2) < 0)
-    dilations[0] = dilations[1] = 1;
-  int np = attrInts(m->node, "pads", pads, 4);
-  if (np < 0)
-    pads[0] = pads[1] = pads[2] = pads[3] = 0;
-  else if (np != 4) {
-    INVALID(m, "pads must have 4 entries for a 2-D window");
+/* An ints attribute of exactly n entries into out; `dflt` fills it when absent. */
+static bool windowList(Imp *m, const char *name, int64_t *out, int n, int64_t dflt) {
+  int got = attrInts(m->node, name, out, n);
+  if (got == -1) {
+    for (int k = 0; k < n; ++k)
+      out[k] = dflt;
+    return true;
+  }
+  if (got != n) {
+    INVALID(m, "%s must have %d entries", name, n);
     return false;
   }
+  return true;
+}
+
+/* A 1-D window's attributes lifted to 2-D (a height of 1). */
+static bool windowAttrs1d(Imp *m, int64_t *kernel, int64_t *strides, int64_t *pads, int64_t *dilations) {
+  int64_t s, d, p[2];
+  if (!windowList(m, "strides", &s, 1, 1) || !windowList(m, "dilations", &d, 1, 1) || !windowList(m, "pads", p, 2, 0))
+    return false;
+  kernel[1] = kernel[0], kernel[0] = 1;
+  strides[0] = 1, strides[1] = s;
+  dilations[0] = 1, dilations[1] = d;
+  pads[0] = 0, pads[1] = p[0], pads[2] = 0, pads[3] = p[1];
+  return true;
+}
+
+/* Window attributes shared by Conv and the pools: kernel, strides, pads
+ * (ONNX's [top, left, bottom, right] is mpc's order), dilations; x is 4-D.
+ * `lifted`: a 1-D window whose attributes windowAttrs1d has read. */
+static bool windowAttrs(Imp *m, Value *x, const int64_t *kernel, int64_t *strides, int64_t *pads,
+                        int64_t *dilations, bool lifted) {
+  if (!lifted && (!windowList(m, "strides", strides, 2, 1) || !windowList(m, "dilations", dilations, 2, 1) ||
+                  !windowList(m, "pads", pads, 4, 0)))
+    return false;
   for (int d = 0; d < 2; ++d)
     if (strides[d] < 1 || dilations[d] < 1 || pads[d] < 0 || pads[d + 2] < 0 || kernel[d] < 1) {
       INVALID(m, "kernel, strides and dilations must be positive and pads non-negative");
@@ -2029,7 +2071,7 @@ static bool windowAttrs(Imp *m, Value *x, const int64_t *kernel, int64_t *stride
   if (!strcmp(autoPad, "VALID")) {
     memset(pads, 0, 4 * sizeof *pads);
   } else if (!strcmp(autoPad, "SAME_UPPER") || !strcmp(autoPad, "SAME_LOWER")) {
-    for (int d = 0; d < 2; ++d) {
+    for (int d = lifted ? 1 : 0; d < 2; ++d) {
       int64_t in = x->dims[2 + d], outSize = (in + strides[d] - 1) / strides[d];
       int64_t total = (outSize - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 - in;
       total = total < 0 ? 0 : total;
@@ -2056,18 +2098,28 @@ static bool op_Conv(Imp *m) {
   Value *x = needInput(m, 0), *w = needInput(m, 1), *b = input(m, 2);
   if (!needFloat(m, x, "X") || !needFloat(m, w, "W"))
     return false;
-  if (x->rank != 4 || w->rank != 4) {
-    UNSUPPORTED(m, "Conv with rank-%d input (mpc has 2-D convolution: [N, C, H, W])", x->rank);
+  /* 1-D convolution: a 2-D one over a height of 1. */
+  bool oneD = x->rank == 3 && w->rank == 3;
+  Value *x4 = x;
+  if (oneD) {
+    x4 = reshape(m, x, 4, (int64_t[]){x->dims[0], x->dims[1], 1, x->dims[2]});
+    w = reshape(m, w, 4, (int64_t[]){w->dims[0], w->dims[1], 1, w->dims[2]});
+    if (!x4 || !w)
+      return false;
+  }
+  if (x4->rank != 4 || w->rank != 4) {
+    UNSUPPORTED(m, "Conv with rank-%d input (mpc has 1-D and 2-D convolution)", x->rank);
     return false;
   }
   int64_t groups = attrInt(m->node, "group", 1);
   int64_t kernel[2] = {w->dims[2], w->dims[3]}, k2[2];
-  if (attrInts(m->node, "kernel_shape", k2, 2) == 2 && (k2[0] != kernel[0] || k2[1] != kernel[1])) {
+  int nk = attrInts(m->node, "kernel_shape", k2, 2);
+  if (nk >= 0 && (nk != (oneD ? 1 : 2) || k2[0] != kernel[oneD ? 1 : 0] || (!oneD && k2[1] != kernel[1]))) {
     INVALID(m, "kernel_shape disagrees with W's shape");
     return false;
   }
-  if (groups < 1 || x->dims[1] % groups || w->dims[0] % groups || w->dims[1] * groups != x->dims[1]) {
-    INVALID(m, "X has %lld channels, W expects %lld per group with %lld groups", (long long)x->dims[1],
+  if (groups < 1 || x4->dims[1] % groups || w->dims[0] % groups || w->dims[1] * groups != x4->dims[1]) {
+    INVALID(m, "X has %lld channels, W expects %lld per group with %lld groups", (long long)x4->dims[1],
             (long long)w->dims[1], (long long)groups);
     return false;
   }
@@ -2075,37 +2127,44 @@ static bool op_Conv(Imp *m) {
     INVALID(m, "B must have %lld elements", (long long)w->dims[0]);
     return false;
   }
-  int64_t strides[2], pads[4], dil[2];
-  if (!windowAttrs(m, x, kernel, strides, pads, dil))
+  int64_t strides[2], pads[4], dil[2], k1[2] = {kernel[1], 0};
+  if (oneD && !windowAttrs1d(m, k1, strides, pads, dil))
     return false;
-  int64_t dims[4] = {x->dims[0], w->dims[0], 0, 0};
+  if (!windowAttrs(m, x4, kernel, strides, pads, dil, oneD))
+    return false;
+  int64_t dims[4] = {x4->dims[0], w->dims[0], 0, 0};
   for (int d = 0; d < 2; ++d)
-    dims[2 + d] = (x->dims[2 + d] + pads[d] + pads[d + 2] - (kernel[d] - 1) * dil[d] - 1) / strides[d] + 1;
+    dims[2 + d] = (x4->dims[2 + d] + pads[d] + pads[d + 2] - (kernel[d] - 1) * dil[d] - 1) / strides[d] + 1;
   char s[64], p[96], dl[64], attrs[320];
   formatInts(s, sizeof s, strides, 2);
   formatInts(p, sizeof p, pads, 4);
   formatInts(dl, sizeof dl, dil, 2);
   snprintf(attrs, sizeof attrs, "dilations = %s, groups = %lld : i64, padding = %s, strides = %s", dl,
            (long long)groups, p, s);
-  Value *ins[3] = {x, w, b};
-  return out(m, 0, emitOp(m, "mpc.conv2d", x->ty, 4, dims, attrs, ins, b ? 3 : 2));
+  Value *ins[3] = {x4, w, b};
+  Value *y = emitOp(m, "mpc.conv2d", x->ty, 4, dims, attrs, ins, b ? 3 : 2);
+  return out(m, 0, oneD ? reshape(m, y, 3, (int64_t[]){dims[0], dims[1], dims[3]}) : y);
 }
 
 static bool pool(Imp *m, bool isMax) {
   Value *x = needInput(m, 0);
   if (!needFloat(m, x, "X"))
     return false;
-  if (x->rank != 4) {
-    UNSUPPORTED(m, "pooling a rank-%d input (mpc pools 2-D: [N, C, H, W])", x->rank);
+  bool oneD = x->rank == 3;
+  Value *x4 = oneD ? reshape(m, x, 4, (int64_t[]){x->dims[0], x->dims[1], 1, x->dims[2]}) : x;
+  if (!x4 || x4->rank != 4) {
+    UNSUPPORTED(m, "pooling a rank-%d input (mpc pools 1-D and 2-D windows)", x->rank);
     return false;
   }
   int64_t kernel[2];
-  if (attrInts(m->node, "kernel_shape", kernel, 2) != 2) {
-    INVALID(m, "kernel_shape must have 2 entries");
+  if (attrInts(m->node, "kernel_shape", kernel, 2) != (oneD ? 1 : 2)) {
+    INVALID(m, "kernel_shape must have %d entries", oneD ? 1 : 2);
     return false;
   }
   int64_t strides[2], pads[4], dil[2];
-  if (!windowAttrs(m, x, kernel, strides, pads, dil))
+  if (oneD && !windowAttrs1d(m, kernel, strides, pads, dil))
+    return false;
+  if (!windowAttrs(m, x4, kernel, strides, pads, dil, oneD))
     return false;
   if (dil[0] != 1 || dil[1] != 1) {
     UNSUPPORTED(m, "dilated pooling");
@@ -2126,10 +2185,10 @@ static bool pool(Imp *m, bool isMax) {
       UNSUPPORTED(m, "padding larger than half the kernel");
       return false;
     }
-  int64_t dims[4] = {x->dims[0], x->dims[1], 0, 0};
+  int64_t dims[4] = {x4->dims[0], x4->dims[1], 0, 0};
   bool ceil = attrInt(m->node, "ceil_mode", 0) != 0;
   for (int d = 0; d < 2; ++d) {
-    int64_t span = x->dims[2 + d] + pads[d] + pads[d + 2] - kernel[d];
+    int64_t span = x4->dims[2 + d] + pads[d] + pads[d + 2] - kernel[d];
     dims[2 + d] = span / strides[d] + 1;
     if (ceil && span % strides[d]) {
       UNSUPPORTED(m, "ceil_mode=1 where it changes the output size");
@@ -2141,7 +2200,8 @@ static bool pool(Imp *m, bool isMax) {
   formatInts(s, sizeof s, strides, 2);
   formatInts(p, sizeof p, pads, 4);
   snprintf(attrs, sizeof attrs, "kernel = %s, padding = %s, strides = %s", k, p, s);
-  return out(m, 0, emitOp1(m, isMax ? "mpc.max_pool2d" : "mpc.avg_pool2d", x, attrs, 4, dims));
+  Value *y = emitOp1(m, isMax ? "mpc.max_pool2d" : "mpc.avg_pool2d", x4, attrs, 4, dims);
+  return out(m, 0, oneD ? reshape(m, y, 3, (int64_t[]){dims[0], dims[1], dims[3]}) : y);
 }
 static bool op_MaxPool(Imp *m) { return pool(m, true); }
 static bool op_AveragePool(Imp *m) { return pool(m, false); }
@@ -2805,7 +2865,12 @@ static bool importInputs(Imp *m) {
       rank = (int)tt->shape->n_dim;
       for (int d = 0; d < rank; ++d) {
         const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
-        if (dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || dim->dim_value < 1) {
+        if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value == 0) {
+          UNSUPPORTED(m, "graph input '%s' has an empty dimension %d (mpc tensors have at least one element)", name,
+                      d);
+          return false;
+        }
+        if (dim->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || dim->dim_value < 0) {
           const char *param = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
                                   ? dim->dim_param : NULL;
           fail(m, false,

@@ -5,10 +5,12 @@
 set -euo pipefail
 
 packages=(cmake ninja-build gcc libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools lld zlib1g-dev
+          protobuf-c-compiler libprotobuf-c-dev libonnx-dev
           python3 python3-numpy dataset-fashion-mnist)
 if [[ "${1:-}" == "--test" ]]; then
-  # clang for the fuzzers (NumPy, which the main job uses too, is above).
-  packages+=(clang-22 libclang-rt-22-dev)
+  # clang for the fuzzers (NumPy, which the main job uses too, is above); ONNX's
+  # Python package and its node conformance tests for the importer's tests.
+  packages+=(clang-22 libclang-rt-22-dev python3-onnx libonnx-testdata)
 fi
 
 missing=()

@@ -9,7 +9,8 @@ config.name = "mpc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".test", ".c"]
 config.excludes = ["Inputs", "include", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "fuzz", "unit-tests.c", "runtime-tests.c", "kernel-tests.c", "trainer-tests.c",
-                   "mpcrt-inspect.c", "gemm-tests.c", "fake-model.c", "make_runner_inputs.py", "numpy_interop.py", "check_examples.py"]
+                   "mpcrt-inspect.c", "gemm-tests.c", "fake-model.c", "make_runner_inputs.py", "numpy_interop.py", "check_examples.py",
+                   "conformance.py", "make_models.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mpc_obj_root, "test")
 
@@ -24,6 +25,10 @@ if subprocess.run(["/usr/bin/python3", "-c", "import numpy"], capture_output=Tru
     config.available_features.add("numpy")
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")
+# ONNX's node conformance tests (Debian's libonnx-testdata) and the onnx module to read them.
+if os.path.isdir("/usr/share/libonnx-testdata/data/node") and subprocess.run(
+        ["/usr/bin/python3", "-c", "import onnx"], capture_output=True).returncode == 0:
+    config.available_features.add("onnx-testdata")
 
 # Tests that need a GPU say `REQUIRES: cuda-device` and skip cleanly without one.
 if shutil.which("nvidia-smi"):
