@@ -125,7 +125,7 @@ static void fail(Imp *m, bool unsupported, const char *fmt, ...) {
   vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
   va_end(ap);
   if (m->node)
-    snprintf(m->result->error, sizeof m->result->error, "node %d '%s' (%s, opset %lld): %s", m->nodeIndex,
+    snprintf(m->result->error, sizeof m->result->error, "node %d '%s' (%s, opset %lld): %s", m->nodeIndex + 1,
              m->node->name && *m->node->name ? m->node->name : "", m->node->op_type ? m->node->op_type : "?",
              (long long)m->opset, msg);
   else
@@ -349,7 +349,7 @@ static void putLoc(Imp *m, Buf *b) {
   bufString(b, name);
   bufPut(b, "(", 1);
   bufString(b, m->opt->sourceName);
-  bufPrintf(b, ":%d:1))", m->nodeIndex);
+  bufPrintf(b, ":%d:1))", m->nodeIndex + 1); /* 1-based, as node N in messages */
 }
 
 static void putHexElement(Buf *b, Ty ty, double f, int64_t i) {
@@ -2261,29 +2261,12 @@ static bool lossOperands(Imp *m, Value **scores, Value **labels) {
 static bool lossReduction(Imp *m, const char **reduction) {
   char buf[16];
   const char *r = attrString(m->node, "reduction", "mean", buf, sizeof buf);
-  if (!strcmp(r, "mean"))
-    *reduction = "mean";
-  else if (!strcmp(r, "sum"))
-    *reduction = "sum";
-  else {
-    UNSUPPORTED(m, "reduction '%s' (mpc losses are scalars: mean or sum)", r);
-    return false;
+  if (!strcmp(r, "mean") || !strcmp(r, "sum") || !strcmp(r, "none")) {
+    *reduction = r[0] == 'm' ? "mean" : r[0] == 's' ? "sum" : "none";
+    return true;
   }
-  return true;
-}
-
-static bool lossChecks(Imp *m, Value *scores) {
-  if (input(m, 2)) {
-    UNSUPPORTED(m, "class weights");
-    return false;
-  }
-  const Onnx__AttributeProto *ii = attr(m->node, "ignore_index");
-  /* A negative ignore_index (PyTorch's -100) never matches a valid label. */
-  if (ii && ii->has_i && ii->i >= 0 && scores && ii->i < scores->dims[1]) {
-    UNSUPPORTED(m, "ignore_index %lld, a valid class (mpc's cross_entropy counts every label)", (long long)ii->i);
-    return false;
-  }
-  return !m->failed;
+  INVALID(m, "reduction '%s' is not one of mean, sum, none", r);
+  return false;
 }
 
 /* mpc.reduce_* of x over sorted axes. */
@@ -2304,15 +2287,22 @@ static Value *reduceOp(Imp *m, const char *name, Value *x, const int64_t *axes, 
   return emitOp1(m, name, x, attrs, rank, dims);
 }
 
-/* A loss whose labels are an integer tensor reshaped at run time (mpc's
- * cross_entropy wants labels [B], and mpc reshapes floats only): the labels'
- * one-hot rows come from an embedding of the identity matrix, so that every
- * step is an mpc op that trains. `nll`: the scores are log-probabilities. */
-static Value *oneHotLoss(Imp *m, Value *scores, Value *labels, bool nll, const char *reduction) {
+typedef struct {
+  const char *reduction; /* mean, sum, none */
+  Value *weights;        /* [C] or NULL */
+  int64_t ignoreIndex;   /* a class in [0, C), or -1 */
+} LossSpec;
+
+/* The general loss: the labels' one-hot rows come from an embedding of the
+ * identity matrix, so that every step is an mpc op that trains. It serves
+ * what mpc.cross_entropy does not: labels of rank > 1 (mpc reshapes floats
+ * only), class weights, an ignored class, and reduction "none". `nll`: the
+ * scores are already log-probabilities. */
+static Value *oneHotLoss(Imp *m, Value *scores, Value *labels, bool nll, const LossSpec *spec) {
   int64_t C = scores->dims[1];
   if (C > 1024) {
-    UNSUPPORTED(m, "a loss over %lld classes whose labels are reshaped at run time (at most 1024: give the labels "
-                   "as [N])", (long long)C);
+    UNSUPPORTED(m, "a loss over %lld classes with labels of rank > 1, class weights, ignore_index or reduction "
+                   "'none' (at most 1024 classes)", (long long)C);
     return NULL;
   }
   int r = labels->rank;
@@ -2343,49 +2333,97 @@ static Value *oneHotLoss(Imp *m, Value *scores, Value *labels, bool nll, const c
     Value *lse = binary(m, BIN_ADD, unary(m, UN_LOG, sum), mx);
     per = binary(m, BIN_SUB, reshape(m, lse, r, labels->dims), picked);
   }
-  return reduceOp(m, !strcmp(reduction, "mean") ? "mpc.reduce_mean" : "mpc.reduce_sum", per, all, r, false);
+  /* Each element's weight: its class's weight, 0 for the ignored class. */
+  Value *w = NULL;
+  if (spec->weights) {
+    Value *table = reshape(m, spec->weights, 2, (int64_t[]){C, 1});
+    Value *wins[2] = {table, labels};
+    int64_t wdims[MAX_RANK];
+    memcpy(wdims, labels->dims, (size_t)r * sizeof *wdims);
+    wdims[r] = 1;
+    w = table ? reshape(m, emitOp(m, "mpc.embedding", scores->ty, r + 1, wdims, "", wins, 2), r, labels->dims)
+              : NULL;
+  }
+  if (spec->ignoreIndex >= 0) {
+    int64_t starts[MAX_RANK] = {0}, sizes[MAX_RANK];
+    memcpy(sizes, zdims, sizeof sizes);
+    starts[r] = spec->ignoreIndex;
+    sizes[r] = 1;
+    Value *hit = reshape(m, slice(m, oneHot, starts, sizes, NULL), r, labels->dims);
+    Value *keep = binary(m, BIN_SUB, scalarConst(m, scores->ty, 1.0), hit);
+    w = w ? binary(m, BIN_MUL, w, keep) : keep;
+  }
+  if (w)
+    per = binary(m, BIN_MUL, per, w);
+  if (!strcmp(spec->reduction, "none"))
+    return per;
+  Value *total = reduceOp(m, "mpc.reduce_sum", per, all, r, false);
+  if (!strcmp(spec->reduction, "sum"))
+    return total;
+  if (!w)
+    return reduceOp(m, "mpc.reduce_mean", per, all, r, false);
+  return binary(m, BIN_DIV, total, reduceOp(m, "mpc.reduce_sum", w, all, r, false)); /* ONNX's weighted mean */
 }
 
-static bool op_SoftmaxCrossEntropyLoss(Imp *m) {
-  Value *s0 = needInput(m, 0), *l = needInput(m, 1), *s = s0;
-  const char *reduction;
-  if (m->failed || !lossChecks(m, s0) || !lossReduction(m, &reduction) || !lossOperands(m, &s, &l))
+/* Reads the loss's weights, ignore_index and reduction; validates them. */
+static bool lossSpec(Imp *m, Value *scores, LossSpec *spec) {
+  spec->weights = input(m, 2);
+  spec->ignoreIndex = -1;
+  if (!lossReduction(m, &spec->reduction) || m->failed)
     return false;
-  Value *loss;
-  if (l->viewOf) {
-    loss = oneHotLoss(m, s, l->viewOf, false, reduction);
-  } else {
-    char attrs[48];
-    snprintf(attrs, sizeof attrs, "reduction = \"%s\"", reduction);
-    Value *ins[2] = {s, l};
-    loss = emitOp(m, "mpc.cross_entropy", s->ty, 0, NULL, attrs, ins, 2);
+  if (spec->weights && (!tyIsFloat(spec->weights->ty) || spec->weights->ty != scores->ty ||
+                        spec->weights->rank != 1 || spec->weights->dims[0] != scores->dims[1])) {
+    INVALID(m, "the weights must be a [%lld] tensor of the scores' type", (long long)scores->dims[1]);
+    return false;
   }
-  if (!out(m, 0, loss))
-    return false;
-  if (outputUsed(m, 1))
-    return out(m, 1, softmaxLike(m, "mpc.log_softmax", s0, 1));
+  const Onnx__AttributeProto *ii = attr(m->node, "ignore_index");
+  /* An ignore_index outside [0, C) (PyTorch's -100) never matches a valid
+   * label; mpc cannot tell at import time whether the labels hold it. */
+  if (ii && ii->has_i && ii->i >= 0 && ii->i < scores->dims[1])
+    spec->ignoreIndex = ii->i;
   return true;
 }
 
-/* NLL(x, y) = cross_entropy(x, y) - mean_i logsumexp(x_i): exact for any x,
- * and the second term vanishes when x is a log_softmax. */
-static bool op_NegativeLogLikelihoodLoss(Imp *m) {
-  Value *x = needInput(m, 0), *l = needInput(m, 1);
-  const char *reduction;
-  if (m->failed || !lossChecks(m, x) || !lossReduction(m, &reduction) || !lossOperands(m, &x, &l))
-    return false;
-  if (l->viewOf)
-    return out(m, 0, oneHotLoss(m, x, l->viewOf, true, reduction));
+static Value *loss(Imp *m, Value *scores, Value *labels, bool nll) {
+  LossSpec spec;
+  if (m->failed || !needFloat(m, scores, "the scores"))
+    return NULL;
+  if (scores->rank < 2) {
+    INVALID(m, "scores must be [N, C, ...]");
+    return NULL;
+  }
+  if (!lossSpec(m, scores, &spec) || !lossOperands(m, &scores, &labels))
+    return NULL;
+  bool simple = !spec.weights && spec.ignoreIndex < 0 && strcmp(spec.reduction, "none");
+  if (!simple || labels->viewOf)
+    return oneHotLoss(m, scores, labels->viewOf ? labels->viewOf : labels, nll, &spec);
   char attrs[48];
-  snprintf(attrs, sizeof attrs, "reduction = \"%s\"", reduction);
-  Value *ins[2] = {x, l};
-  Value *ce = emitOp(m, "mpc.cross_entropy", x->ty, 0, NULL, attrs, ins, 2);
+  snprintf(attrs, sizeof attrs, "reduction = \"%s\"", spec.reduction);
+  Value *ins[2] = {scores, labels};
+  Value *ce = emitOp(m, "mpc.cross_entropy", scores->ty, 0, NULL, attrs, ins, 2);
+  if (!nll)
+    return ce;
+  /* NLL(x, y) = cross_entropy(x, y) - reduce(logsumexp(x)): exact for any x,
+   * and the second term vanishes when x is a log_softmax. */
   int64_t one = 1, both[2] = {0, 1};
-  Value *mx = reduceOp(m, "mpc.reduce_max", x, &one, 1, true);
-  Value *se = reduceOp(m, "mpc.reduce_sum", unary(m, UN_EXP, binary(m, BIN_SUB, x, mx)), &one, 1, true);
+  Value *mx = reduceOp(m, "mpc.reduce_max", scores, &one, 1, true);
+  Value *se = reduceOp(m, "mpc.reduce_sum", unary(m, UN_EXP, binary(m, BIN_SUB, scores, mx)), &one, 1, true);
   Value *lse = binary(m, BIN_ADD, unary(m, UN_LOG, se), mx);
-  Value *t = reduceOp(m, !strcmp(reduction, "mean") ? "mpc.reduce_mean" : "mpc.reduce_sum", lse, both, 2, false);
-  return ce && out(m, 0, binary(m, BIN_SUB, ce, t));
+  Value *t = reduceOp(m, !strcmp(spec.reduction, "mean") ? "mpc.reduce_mean" : "mpc.reduce_sum", lse, both, 2, false);
+  return ce ? binary(m, BIN_SUB, ce, t) : NULL;
+}
+
+static bool op_SoftmaxCrossEntropyLoss(Imp *m) {
+  Value *scores = needInput(m, 0), *labels = needInput(m, 1);
+  if (!out(m, 0, loss(m, scores, labels, false)))
+    return false;
+  if (outputUsed(m, 1))
+    return out(m, 1, softmaxLike(m, "mpc.log_softmax", scores, 1));
+  return true;
+}
+
+static bool op_NegativeLogLikelihoodLoss(Imp *m) {
+  return out(m, 0, loss(m, needInput(m, 0), needInput(m, 1), true));
 }
 
 /*---------------------------------------------------------------------------
@@ -2749,8 +2787,14 @@ static bool findPatterns(Imp *m) {
 }
 
 static bool importPattern(Imp *m, int idx) {
-  if (m->root[idx] == 2)
-    return out(m, 0, gelu(m, lookup(m, m->geluX[idx]), "none"));
+  if (m->root[idx] == 2) {
+    Value *x = lookup(m, m->geluX[idx]);
+    if (!x) {
+      INVALID(m, "a GELU pattern's input '%s' is not defined before it", m->geluX[idx]);
+      return false;
+    }
+    return out(m, 0, gelu(m, x, "none"));
+  }
   Value *x = lookup(m, m->lnX[idx]), *eps = lookup(m, m->lnEpsName[idx]);
   Value *gamma = m->lnGamma[idx] ? lookup(m, m->lnGamma[idx]) : NULL;
   Value *beta = m->lnBeta[idx] ? lookup(m, m->lnBeta[idx]) : NULL;
@@ -2930,8 +2974,11 @@ static bool importNodes(Imp *m) {
     if (m->skip[k])
       continue;
     if (m->root[k]) {
-      if (!importPattern(m, (int)k))
+      if (!importPattern(m, (int)k)) {
+        if (!m->failed)
+          INVALID(m, "the pattern rooted here could not be imported");
         return false;
+      }
       continue;
     }
     const OpEntry *e = findOp(n->op_type);
@@ -2940,8 +2987,11 @@ static bool importNodes(Imp *m) {
                   n->op_type, (long long)m->opset);
       return false;
     }
-    if (!e->fn(m))
+    if (!e->fn(m)) {
+      if (!m->failed) /* every handler reports its failure; this is a safety net */
+        INVALID(m, "the node could not be imported");
       return false;
+    }
     for (size_t j = 0; j < n->n_output; ++j)
       if (n->output[j] && *n->output[j] && !lookup(m, n->output[j]) && !m->failed) {
         UNSUPPORTED(m, "output %zu ('%s')", j, n->output[j]);
@@ -3056,6 +3106,8 @@ bool mpcImportOnnx(const void *data, size_t size, const MpcImportOptions *option
   result->mlir = text.data;
 
 done:
+  if (!m.failed && !result->mlir)
+    INVALID(&m, "the import stopped without a message (a bug: please report it with the model)");
   free(types.data);
   free(rets.data);
   free(m.body.data);
