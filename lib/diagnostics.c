@@ -46,6 +46,20 @@ bool mpcLocationGetFileLineCol(MlirLocation loc, MlirStringRef *file, unsigned *
   return false;
 }
 
+bool mpcLocationGetName(MlirLocation loc, MlirStringRef *name) {
+  for (int depth = 0; depth < 16; ++depth) {
+    if (mlirLocationIsAName(loc)) {
+      *name = mlirIdentifierStr(mlirLocationNameGetName(loc));
+      return true;
+    }
+    if (mlirLocationIsACallSite(loc))
+      loc = mlirLocationCallSiteGetCallee(loc);
+    else
+      return false;
+  }
+  return false;
+}
+
 int mpcLocationFormat(MlirLocation loc, char *buf, size_t size) {
   MlirStringRef file;
   unsigned line, col;
@@ -141,11 +155,16 @@ static void printOne(MpcDiagnosticEngine *e, Severity sev, MlirLocation loc, con
   MlirStringRef file;
   unsigned line, col;
   bool located = locate(e, loc, &file, &line, &col);
+  /* A named location (an imported ONNX node) is named after the message. */
+  MlirStringRef name;
+  char named[300] = "";
+  if (mpcLocationGetName(loc, &name))
+    snprintf(named, sizeof named, " (node '%.*s')", (int)(name.length < 256 ? name.length : 256), name.data);
   if (located)
-    fprintf(e->out, "%.*s:%u:%u: %s: %s\n", (int)file.length, file.data, line, col, severityNames[sev],
-            message);
+    fprintf(e->out, "%.*s:%u:%u: %s: %s%s\n", (int)file.length, file.data, line, col, severityNames[sev],
+            message, named);
   else
-    fprintf(e->out, "<unknown>: %s: %s\n", severityNames[sev], message);
+    fprintf(e->out, "<unknown>: %s: %s%s\n", severityNames[sev], message, named);
   const char *text;
   size_t len;
   if (!located || !e->sourceName || strlen(e->sourceName) != file.length ||

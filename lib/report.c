@@ -10,7 +10,7 @@
 #include <string.h>
 
 typedef struct {
-  char *name, *location;
+  char *name, *location, *node;
   MpcPrecisionClass cls;
   MpcFloatType type;
   const char *reason;
@@ -37,6 +37,7 @@ void mpcReportDestroy(MpcReport *r) {
   for (size_t i = 0; i < r->numOps; ++i) {
     free(r->ops[i].name);
     free(r->ops[i].location);
+    free(r->ops[i].node);
   }
   free(r->ops);
   mpcStrFree(&r->dot);
@@ -48,7 +49,10 @@ void mpcReportAddOp(MpcReport *r, MlirOperation op, MpcPrecisionClass cls, MpcFl
   MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
   char loc[512];
   mpcLocationFormat(mlirOperationGetLocation(op), loc, sizeof loc);
-  r->ops[r->numOps++] = (OpEntry){mpcStrDup(name.data, name.length), mpcStrDup(loc, strlen(loc)), cls, type, reason};
+  MlirStringRef node;
+  bool named = mpcLocationGetName(mlirOperationGetLocation(op), &node);
+  r->ops[r->numOps++] = (OpEntry){mpcStrDup(name.data, name.length), mpcStrDup(loc, strlen(loc)),
+                                  named ? mpcStrDup(node.data, node.length) : NULL, cls, type, reason};
 }
 
 void mpcReportAddCasts(MpcReport *r, int inserted, int folded) {
@@ -133,6 +137,10 @@ bool mpcReportWriteJson(const MpcReport *r, const char *path, const char *mode, 
     jsonString(f, e->name);
     fprintf(f, ", \"location\": ");
     jsonString(f, e->location);
+    if (e->node) {
+      fprintf(f, ", \"node\": ");
+      jsonString(f, e->node);
+    }
     fprintf(f, ", \"class\": \"%s\", \"type\": \"%s\", \"reason\": \"%s\"}", mpcPrecisionClassName(e->cls),
             mpcFloatTypeName(e->type), e->reason);
   }

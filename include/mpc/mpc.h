@@ -123,6 +123,9 @@ bool mpcLocationIsParserBuffer(MlirStringRef file);
  * Diagnostics
  *---------------------------------------------------------------------------*/
 
+/* The name of a named location (loc("NAME"(...)), as mpc-import writes for
+ * ONNX nodes), looking through call sites; false when it has none. */
+bool mpcLocationGetName(MlirLocation loc, MlirStringRef *name);
 /* Formats a location as "file:line:col" (the innermost file location of
  * name, call-site and fused locations); "<unknown>" if it has none. Returns
  * the number of characters written, as snprintf does. */
