@@ -1096,8 +1096,19 @@ static bool outputUsed(Imp *m, int k) {
   return (size_t)k < m->node->n_output && m->node->output[k] && *m->node->output[k];
 }
 
+/* Before opset 7, binary ops broadcast only with broadcast=1 and an axis. */
+static bool legacyBroadcast(Imp *m) {
+  if (m->opset < 7 && (attr(m->node, "broadcast") || attr(m->node, "axis"))) {
+    UNSUPPORTED(m, "opset-6 broadcasting (the broadcast and axis attributes)");
+    return true;
+  }
+  return false;
+}
+
 #define BINARY(NAME, KIND) \
-  static bool op_##NAME(Imp *m) { return out(m, 0, binary(m, KIND, needInput(m, 0), needInput(m, 1))); }
+  static bool op_##NAME(Imp *m) { \
+    return !legacyBroadcast(m) && out(m, 0, binary(m, KIND, needInput(m, 0), needInput(m, 1))); \
+  }
 BINARY(Add, BIN_ADD)
 BINARY(Sub, BIN_SUB)
 BINARY(Mul, BIN_MUL)
@@ -1980,10 +1991,14 @@ static bool op_LayerNormalization(Imp *m) {
   return out(m, 1, reshape(m, mean, x->rank, statDims)) && out(m, 2, reshape(m, inv, x->rank, statDims));
 }
 
-typedef enum { RED_SUM, RED_MEAN, RED_MAX } RedKind;
+typedef enum { RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_SUM_SQUARE, RED_L1, RED_L2, RED_LOG_SUM,
+               RED_LOG_SUM_EXP } RedKind;
 
+static Value *absValue(Imp *m, Value *x);
+
+/* The reductions mpc has as ops, and the others written with them (each
+ * exact up to the rounding of the ops it uses). */
 static bool reduce(Imp *m, RedKind kind) {
-  static const char *const names[] = {"mpc.reduce_sum", "mpc.reduce_mean", "mpc.reduce_max"};
   Value *x = needInput(m, 0);
   if (!needFloat(m, x, "the input"))
     return false;
@@ -1994,8 +2009,12 @@ static bool reduce(Imp *m, RedKind kind) {
     return false;
   bool keep = attrInt(m->node, "keepdims", 1) != 0;
   bool noop = attrInt(m->node, "noop_with_empty_axes", 0) != 0;
-  if (n <= 0 && noop)
-    return out(m, 0, x);
+  if ((n <= 0 && noop) || x->rank == 0) {
+    if (kind == RED_SUM || kind == RED_MEAN || kind == RED_MAX || kind == RED_MIN)
+      return out(m, 0, x);
+    UNSUPPORTED(m, "an empty reduction");
+    return false;
+  }
   bool red[MAX_RANK] = {0};
   if (n <= 0) {
     n = x->rank;
@@ -2007,24 +2026,162 @@ static bool reduce(Imp *m, RedKind kind) {
       return false;
     red[axes[k]] = true;
   }
-  int64_t sorted[MAX_RANK], dims[MAX_RANK];
-  int ns = 0, rank = 0;
-  for (int d = 0; d < x->rank; ++d) {
+  int64_t sorted[MAX_RANK];
+  int ns = 0;
+  for (int d = 0; d < x->rank; ++d)
     if (red[d])
       sorted[ns++] = d;
-    if (!red[d] || keep)
-      dims[rank++] = red[d] ? 1 : x->dims[d];
+  Value *y;
+  switch (kind) {
+  case RED_SUM: y = reduceOp(m, "mpc.reduce_sum", x, sorted, ns, keep); break;
+  case RED_MEAN: y = reduceOp(m, "mpc.reduce_mean", x, sorted, ns, keep); break;
+  case RED_MAX: y = reduceOp(m, "mpc.reduce_max", x, sorted, ns, keep); break;
+  case RED_MIN: y = unary(m, UN_NEG, reduceOp(m, "mpc.reduce_max", unary(m, UN_NEG, x), sorted, ns, keep)); break;
+  case RED_SUM_SQUARE: y = reduceOp(m, "mpc.reduce_sum", binary(m, BIN_MUL, x, x), sorted, ns, keep); break;
+  case RED_L1: y = reduceOp(m, "mpc.reduce_sum", absValue(m, x), sorted, ns, keep); break;
+  case RED_L2: y = unary(m, UN_SQRT, reduceOp(m, "mpc.reduce_sum", binary(m, BIN_MUL, x, x), sorted, ns, keep)); break;
+  case RED_LOG_SUM: y = unary(m, UN_LOG, reduceOp(m, "mpc.reduce_sum", x, sorted, ns, keep)); break;
+  case RED_LOG_SUM_EXP: {
+    /* max + log(sum(exp(x - max))): no overflow for large x. */
+    Value *mx = reduceOp(m, "mpc.reduce_max", x, sorted, ns, true);
+    Value *s = reduceOp(m, "mpc.reduce_sum", unary(m, UN_EXP, binary(m, BIN_SUB, x, mx)), sorted, ns, true);
+    y = binary(m, BIN_ADD, unary(m, UN_LOG, s), mx);
+    if (y && !keep) {
+      int64_t dims[MAX_RANK];
+      int rank = 0;
+      for (int d = 0; d < x->rank; ++d)
+        if (!red[d])
+          dims[rank++] = x->dims[d];
+      y = reshape(m, y, rank, dims);
+    }
+    break;
   }
-  if (x->rank == 0)
-    return out(m, 0, x);
-  char a[160], attrs[200];
-  formatInts(a, sizeof a, sorted, ns);
-  snprintf(attrs, sizeof attrs, "axes = %s, keepdim = %s", a, keep ? "true" : "false");
-  return out(m, 0, emitOp1(m, names[kind], x, attrs, rank, dims));
+  default: y = NULL;
+  }
+  return out(m, 0, y);
 }
 static bool op_ReduceSum(Imp *m) { return reduce(m, RED_SUM); }
 static bool op_ReduceMean(Imp *m) { return reduce(m, RED_MEAN); }
 static bool op_ReduceMax(Imp *m) { return reduce(m, RED_MAX); }
+static bool op_ReduceMin(Imp *m) { return reduce(m, RED_MIN); }
+static bool op_ReduceSumSquare(Imp *m) { return reduce(m, RED_SUM_SQUARE); }
+static bool op_ReduceL1(Imp *m) { return reduce(m, RED_L1); }
+static bool op_ReduceL2(Imp *m) { return reduce(m, RED_L2); }
+static bool op_ReduceLogSum(Imp *m) { return reduce(m, RED_LOG_SUM); }
+static bool op_ReduceLogSumExp(Imp *m) { return reduce(m, RED_LOG_SUM_EXP); }
+
+static bool globalPool(Imp *m, bool isMax) {
+  Value *x = needInput(m, 0);
+  if (!needFloat(m, x, "X"))
+    return false;
+  if (x->rank < 3) {
+    INVALID(m, "the input must be [N, C, spatial...]");
+    return false;
+  }
+  int64_t axes[MAX_RANK];
+  for (int d = 2; d < x->rank; ++d)
+    axes[d - 2] = d;
+  return out(m, 0, reduceOp(m, isMax ? "mpc.reduce_max" : "mpc.reduce_mean", x, axes, x->rank - 2, true));
+}
+static bool op_GlobalAveragePool(Imp *m) { return globalPool(m, false); }
+static bool op_GlobalMaxPool(Imp *m) { return globalPool(m, true); }
+
+/*---------------------------------------------------------------------------
+ * Activations written with mpc ops: relu(x) and relu(-x) split x exactly
+ * into its positive and negative parts (one of them is 0).
+ *---------------------------------------------------------------------------*/
+
+static Value *absValue(Imp *m, Value *x) {
+  return binary(m, BIN_ADD, unary(m, UN_RELU, x), unary(m, UN_RELU, unary(m, UN_NEG, x)));
+}
+
+static Value *floatConst(Imp *m, Value *like, double v) {
+  return like ? scalarConst(m, like->ty, roundTo(like->ty, v)) : NULL;
+}
+
+static bool op_Abs(Imp *m) {
+  Value *x = needInput(m, 0);
+  return needFloat(m, x, "the input") && out(m, 0, absValue(m, x));
+}
+
+/* relu(x) - slope * relu(-x) */
+static Value *leaky(Imp *m, Value *x, Value *slope) {
+  return binary(m, BIN_SUB, unary(m, UN_RELU, x), binary(m, BIN_MUL, unary(m, UN_RELU, unary(m, UN_NEG, x)), slope));
+}
+
+static bool op_LeakyRelu(Imp *m) {
+  Value *x = needInput(m, 0);
+  return needFloat(m, x, "the input") && out(m, 0, leaky(m, x, floatConst(m, x, attrFloat(m->node, "alpha", 0.01))));
+}
+
+static bool op_PRelu(Imp *m) {
+  Value *x = needInput(m, 0), *slope = needInput(m, 1);
+  return needFloat(m, x, "the input") && needFloat(m, slope, "the slope") && out(m, 0, leaky(m, x, slope));
+}
+
+/* scale * (relu(x) + alpha * (exp(-relu(-x) / div) - 1)): Elu, Selu, Celu. */
+static Value *eluLike(Imp *m, Value *x, double alpha, double div, double scale) {
+  Value *negPart = unary(m, UN_NEG, unary(m, UN_RELU, unary(m, UN_NEG, x)));
+  if (div != 1.0)
+    negPart = binary(m, BIN_DIV, negPart, floatConst(m, x, div));
+  Value *e = binary(m, BIN_SUB, unary(m, UN_EXP, negPart), floatConst(m, x, 1.0));
+  Value *y = binary(m, BIN_ADD, unary(m, UN_RELU, x), binary(m, BIN_MUL, e, floatConst(m, x, alpha)));
+  return scale != 1.0 ? binary(m, BIN_MUL, y, floatConst(m, x, scale)) : y;
+}
+
+static bool op_Elu(Imp *m) {
+  Value *x = needInput(m, 0);
+  return needFloat(m, x, "the input") && out(m, 0, eluLike(m, x, attrFloat(m->node, "alpha", 1.0), 1.0, 1.0));
+}
+
+static bool op_Selu(Imp *m) {
+  Value *x = needInput(m, 0);
+  double alpha = attrFloat(m->node, "alpha", 1.67326319217681884765625);
+  double gamma = attrFloat(m->node, "gamma", 1.05070102214813232421875);
+  return needFloat(m, x, "the input") && out(m, 0, eluLike(m, x, alpha, 1.0, gamma));
+}
+
+static bool op_Celu(Imp *m) {
+  Value *x = needInput(m, 0);
+  double alpha = attrFloat(m->node, "alpha", 1.0);
+  if (alpha == 0) {
+    INVALID(m, "alpha must not be 0");
+    return false;
+  }
+  return needFloat(m, x, "the input") && out(m, 0, eluLike(m, x, alpha, alpha, 1.0));
+}
+
+static bool op_Softplus(Imp *m) {
+  Value *x = needInput(m, 0);
+  return needFloat(m, x, "the input") &&
+         out(m, 0, unary(m, UN_LOG, binary(m, BIN_ADD, unary(m, UN_EXP, x), floatConst(m, x, 1.0))));
+}
+
+static bool op_Softsign(Imp *m) {
+  Value *x = needInput(m, 0);
+  return needFloat(m, x, "the input") &&
+         out(m, 0, binary(m, BIN_DIV, x, binary(m, BIN_ADD, absValue(m, x), floatConst(m, x, 1.0))));
+}
+
+/* Sum and Mean of one or more inputs (broadcasting). */
+static bool variadicSum(Imp *m, bool mean) {
+  int n = (int)m->node->n_input;
+  if (n < 1) {
+    INVALID(m, "needs at least one input");
+    return false;
+  }
+  Value *acc = needInput(m, 0);
+  if (!needFloat(m, acc, "input 0"))
+    return false;
+  for (int k = 1; k < n && acc; ++k)
+    acc = binary(m, BIN_ADD, acc, needInput(m, k));
+  if (mean && n > 1)
+    acc = binary(m, BIN_DIV, acc, floatConst(m, acc, (double)n));
+  return out(m, 0, acc);
+}
+static bool op_Sum(Imp *m) { return variadicSum(m, false); }
+static bool op_Mean(Imp *m) { return variadicSum(m, true); }
+
 
 /* An ints attribute of exactly n entries into out; `dflt` fills it when absent. */
 static bool windowList(Imp *m, const char *name, int64_t *out, int n, int64_t dflt) {
@@ -2437,16 +2594,19 @@ typedef struct {
 } OpEntry;
 
 static const OpEntry opTable[] = {
+    {"Abs", op_Abs, false},
     {"Add", op_Add, false},
     {"And", op_And, true},
     {"AveragePool", op_AveragePool, false},
     {"Cast", op_Cast, false},
+    {"Celu", op_Celu, false},
     {"Concat", op_Concat, false},
     {"Constant", op_Constant, false},
     {"ConstantOfShape", op_ConstantOfShape, false},
     {"Conv", op_Conv, false},
     {"Div", op_Div, false},
     {"Dropout", op_Dropout, false},
+    {"Elu", op_Elu, false},
     {"Equal", op_Equal, true},
     {"Erf", op_Erf, false},
     {"Exp", op_Exp, false},
@@ -2455,36 +2615,51 @@ static const OpEntry opTable[] = {
     {"Gather", op_Gather, false},
     {"Gelu", op_Gelu, false},
     {"Gemm", op_Gemm, false},
+    {"GlobalAveragePool", op_GlobalAveragePool, false},
+    {"GlobalMaxPool", op_GlobalMaxPool, false},
     {"Greater", op_Greater, true},
     {"Identity", op_Identity, false},
     {"LayerNormalization", op_LayerNormalization, false},
+    {"LeakyRelu", op_LeakyRelu, false},
     {"Less", op_Less, true},
     {"Log", op_Log, false},
     {"LogSoftmax", op_LogSoftmax, false},
     {"MatMul", op_MatMul, false},
     {"MaxPool", op_MaxPool, false},
+    {"Mean", op_Mean, false},
     {"Mul", op_Mul, false},
     {"Neg", op_Neg, false},
     {"NegativeLogLikelihoodLoss", op_NegativeLogLikelihoodLoss, false},
     {"Not", op_Not, true},
     {"Or", op_Or, true},
+    {"PRelu", op_PRelu, false},
     {"Pad", op_Pad, true},
     {"Pow", op_Pow, false},
     {"Reciprocal", op_Reciprocal, false},
+    {"ReduceL1", op_ReduceL1, false},
+    {"ReduceL2", op_ReduceL2, false},
+    {"ReduceLogSum", op_ReduceLogSum, false},
+    {"ReduceLogSumExp", op_ReduceLogSumExp, false},
     {"ReduceMax", op_ReduceMax, false},
     {"ReduceMean", op_ReduceMean, false},
+    {"ReduceMin", op_ReduceMin, false},
     {"ReduceSum", op_ReduceSum, false},
+    {"ReduceSumSquare", op_ReduceSumSquare, false},
     {"Relu", op_Relu, false},
     {"Reshape", op_Reshape, false},
+    {"Selu", op_Selu, false},
     {"Shape", op_Shape, false},
     {"Sigmoid", op_Sigmoid, false},
     {"Slice", op_Slice, false},
     {"Softmax", op_Softmax, false},
     {"SoftmaxCrossEntropyLoss", op_SoftmaxCrossEntropyLoss, false},
+    {"Softplus", op_Softplus, false},
+    {"Softsign", op_Softsign, false},
     {"Split", op_Split, false},
     {"Sqrt", op_Sqrt, false},
     {"Squeeze", op_Squeeze, false},
     {"Sub", op_Sub, false},
+    {"Sum", op_Sum, false},
     {"Tanh", op_Tanh, false},
     {"Transpose", op_Transpose, false},
     {"Unsqueeze", op_Unsqueeze, false},
@@ -3062,8 +3237,8 @@ bool mpcImportOnnx(const void *data, size_t size, const MpcImportOptions *option
     INVALID(&m, "the model imports no opset of the default ONNX domain");
     goto done;
   }
-  if (m.opset < 7 || m.opset > 21) {
-    UNSUPPORTED(&m, "opset %lld (mpc imports opsets 7 to 21 and is tested at 13 and 17)", (long long)m.opset);
+  if (m.opset < 6 || m.opset > 21) {
+    UNSUPPORTED(&m, "opset %lld (mpc imports opsets 6 to 21 and is tested at 13 and 17)", (long long)m.opset);
     goto done;
   }
   size_t nn = m.graph->n_node + 1;

@@ -10,7 +10,7 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".test", ".c"]
 config.excludes = ["Inputs", "include", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "fuzz", "unit-tests.c", "runtime-tests.c", "kernel-tests.c", "trainer-tests.c",
                    "mpcrt-inspect.c", "gemm-tests.c", "fake-model.c", "make_runner_inputs.py", "numpy_interop.py", "check_examples.py",
-                   "conformance.py", "make_models.py"]
+                   "conformance.py", "make_models.py", "make_shift_task.py", "make_bad_models.py", "check_torch_models.py", "compare_losses.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mpc_obj_root, "test")
 
