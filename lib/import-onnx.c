@@ -1928,6 +1928,10 @@ static bool op_LogSoftmax(Imp *m) {
 static Value *layerNorm(Imp *m, Value *x, Value *gamma, Value *beta, int64_t axis, double eps) {
   if (!needFloat(m, x, "the input") || !gamma)
     return NULL;
+  if (!(eps >= 0 && isfinite(eps))) {
+    INVALID(m, "epsilon must be finite and non-negative, not %g", eps);
+    return NULL;
+  }
   if (x->rank == 0 || !normAxis(m, &axis, x->rank, "axis"))
     return NULL;
   /* Normalising over several trailing dims: flatten them into one. */
@@ -2816,6 +2820,8 @@ static void matchLayerNorm(Graph *g, int idx) {
     if (!scalarOf(g, eps, &epsValue))
       return;
   }
+  if (!(epsValue >= 0 && isfinite(epsValue)))
+    return; /* not a layer norm's epsilon: import the nodes one by one */
   const Onnx__NodeProto *vmean = producerOf(g, var, "ReduceMean");
   if (!vmean || !lastAxisMean(m, vmean))
     return;
