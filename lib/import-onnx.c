@@ -124,12 +124,21 @@ static void fail(Imp *m, bool unsupported, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
   va_end(ap);
-  if (m->node)
+  const char *domain = m->node && m->node->domain && *m->node->domain && strcmp(m->node->domain, "ai.onnx")
+                           ? m->node->domain : NULL;
+  if (m->node && domain)
+    snprintf(m->result->error, sizeof m->result->error, "node %d '%s' (%s, domain %s): %s", m->nodeIndex + 1,
+             m->node->name ? m->node->name : "", m->node->op_type ? m->node->op_type : "?", domain, msg);
+  else if (m->node)
     snprintf(m->result->error, sizeof m->result->error, "node %d '%s' (%s, opset %lld): %s", m->nodeIndex + 1,
-             m->node->name && *m->node->name ? m->node->name : "", m->node->op_type ? m->node->op_type : "?",
-             (long long)m->opset, msg);
+             m->node->name ? m->node->name : "", m->node->op_type ? m->node->op_type : "?", (long long)m->opset,
+             msg);
   else
     snprintf(m->result->error, sizeof m->result->error, "%s", msg);
+  /* Names come from the file: keep the message one printable line. */
+  for (char *c = m->result->error; *c; ++c)
+    if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+      *c = '?';
 }
 #define UNSUPPORTED(m, ...) fail(m, true, __VA_ARGS__)
 #define INVALID(m, ...) fail(m, false, __VA_ARGS__)
@@ -3025,6 +3034,15 @@ static bool isInitializer(Imp *m, const char *name) {
 
 static bool importInputs(Imp *m) {
   Onnx__GraphProto *g = m->graph;
+  for (int k = 0; k < m->opt->numShapes; ++k) {
+    bool found = false;
+    for (size_t j = 0; j < g->n_input && !found; ++j)
+      found = g->input[j]->name && !strcmp(g->input[j]->name, m->opt->shapes[k].name);
+    if (!found) {
+      INVALID(m, "--shape names '%s', which is not a graph input", m->opt->shapes[k].name);
+      return false;
+    }
+  }
   for (size_t k = 0; k < g->n_initializer; ++k) {
     const Onnx__TensorProto *t = g->initializer[k];
     char what[300];
@@ -3126,15 +3144,6 @@ static bool importInputs(Imp *m) {
     if (!bind(m, name, v))
       return false;
   }
-  for (int k = 0; k < m->opt->numShapes; ++k) {
-    bool found = false;
-    for (size_t j = 0; j < g->n_input && !found; ++j)
-      found = g->input[j]->name && !strcmp(g->input[j]->name, m->opt->shapes[k].name);
-    if (!found) {
-      INVALID(m, "--shape names '%s', which is not a graph input", m->opt->shapes[k].name);
-      return false;
-    }
-  }
   return true;
 }
 
@@ -3149,7 +3158,7 @@ static bool importNodes(Imp *m) {
       return false;
     }
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx")) {
-      UNSUPPORTED(m, "op '%s' of domain '%s' (mpc imports the default ONNX domain)", n->op_type, n->domain);
+      UNSUPPORTED(m, "op '%s' of domain '%s' (mpc imports ops of the default ONNX domain)", n->op_type, n->domain);
       return false;
     }
     if (m->skip[k])
@@ -3226,6 +3235,10 @@ bool mpcImportOnnx(const void *data, size_t size, const MpcImportOptions *option
   if (!opt.funcName)
     opt.funcName = "forward";
   Imp m = {.opt = &opt, .result = result, .nodeIndex = -1};
+  if (size == 0) {
+    INVALID(&m, "the file is empty");
+    return false;
+  }
   Onnx__ModelProto *model = onnx__model_proto__unpack(NULL, size, data);
   if (!model) {
     INVALID(&m, "not an ONNX model: the protobuf is malformed or truncated");

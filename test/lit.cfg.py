@@ -25,10 +25,12 @@ if subprocess.run(["/usr/bin/python3", "-c", "import numpy"], capture_output=Tru
     config.available_features.add("numpy")
 if os.path.isdir("/usr/share/datasets/fashion-mnist"):
     config.available_features.add("fashion-mnist")
-# ONNX's node conformance tests (Debian's libonnx-testdata) and the onnx module to read them.
-if os.path.isdir("/usr/share/libonnx-testdata/data/node") and subprocess.run(
-        ["/usr/bin/python3", "-c", "import onnx"], capture_output=True).returncode == 0:
-    config.available_features.add("onnx-testdata")
+# Python's onnx module (python3-onnx: tests that write ONNX models), and ONNX's node
+# conformance tests (libonnx-testdata), which need it to be read.
+if subprocess.run(["/usr/bin/python3", "-c", "import onnx"], capture_output=True).returncode == 0:
+    config.available_features.add("onnx")
+    if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+        config.available_features.add("onnx-testdata")
 
 # Tests that need a GPU say `REQUIRES: cuda-device` and skip cleanly without one.
 if shutil.which("nvidia-smi"):

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
   const char *input, *output, *params, *entry;
@@ -21,6 +22,14 @@ typedef struct {
   int numShapes;
   bool listOps, noVerify, quiet;
 } Options;
+
+/* The same path, or two names of one existing file. */
+static bool sameFile(const char *a, const char *b) {
+  if (!strcmp(a, b))
+    return true;
+  struct stat sa, sb;
+  return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 static void usageError(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void usageError(const char *fmt, ...) {
@@ -35,7 +44,8 @@ static void usageError(const char *fmt, ...) {
 
 static void printHelp(void) {
   printf("usage: mpc-import model.onnx [-o model.mlir] [options]\n\n"
-         "Turns an ONNX model (as torch.onnx exports it, opsets 13 to 17) into an mpc model function.\n"
+         "Turns an ONNX model (as torch.onnx exports it; opsets 6 to 21, tested at 13 and 17) into an mpc\n"
+         "model function (docs/import.md).\n"
          "Graph inputs become mpc.input arguments; initializers become mpc.param arguments, and their\n"
          "values are written beside the IR as safetensors (-o model.mlir writes model.safetensors).\n\n"
          "options:\n"
@@ -99,6 +109,8 @@ static void parseArgs(int argc, char **argv, Options *o) {
       o->output = argv[i];
     } else if (!strncmp(a, "--params=", 9)) {
       o->params = a + 9;
+      if (!*o->params)
+        usageError("--params needs a file name");
     } else if (!strcmp(a, "--shape")) {
       if (++i == argc)
         usageError("--shape needs NAME=D0,D1,...");
@@ -119,6 +131,10 @@ static void parseArgs(int argc, char **argv, Options *o) {
   }
   if (!o->input && !o->listOps)
     usageError("no input file (give model.onnx)");
+  if (o->input && o->output && sameFile(o->input, o->output))
+    usageError("-o %s would overwrite the input model", o->output);
+  if (o->input && o->params && sameFile(o->input, o->params))
+    usageError("--params=%s would overwrite the input model", o->params);
 }
 
 static char *readAll(const char *path, size_t *size) {
@@ -208,9 +224,16 @@ int main(int argc, char **argv) {
     return 2;
   }
   char *paramsPath = o.params ? strdup(o.params) : o.output ? paramsPathFor(o.output) : NULL;
-  if (!paramsPath && r.params.count)
-    fprintf(stderr, "mpc-import: warning: %zu parameter values not written (give -o or --params=FILE)\n",
-            r.params.count);
+  if (paramsPath && o.output && sameFile(paramsPath, o.output)) {
+    fprintf(stderr, "mpc-import: error: the IR and the parameters would both be written to '%s'; give -o a name "
+                    "ending in .mlir or --params=FILE\n", o.output);
+    free(paramsPath);
+    mpcImportResultFree(&r);
+    return 1;
+  }
+  if (!paramsPath && r.params.count && !o.quiet)
+    fprintf(stderr, "mpc-import: warning: the values of %zu parameter%s are not written (give -o or --params=FILE)\n",
+            r.params.count, r.params.count == 1 ? "" : "s");
   if (paramsPath) {
     MpcrtError err;
     if (!mpcrtSafetensorsWrite(paramsPath, &r.params, &err)) {
@@ -229,8 +252,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!o.quiet && o.output)
-    fprintf(stderr, "mpc-import: %s (opset %lld, %d nodes) -> %s: %d inputs, %d parameters%s%s\n", source,
-            (long long)r.opset, r.numNodes, o.output, r.numInputs, r.numParams, paramsPath ? " in " : "",
+    fprintf(stderr, "mpc-import: %s (opset %lld, %d node%s) -> %s: %d input%s, %d parameter%s%s%s\n", source,
+            (long long)r.opset, r.numNodes, r.numNodes == 1 ? "" : "s", o.output, r.numInputs,
+            r.numInputs == 1 ? "" : "s", r.numParams, r.numParams == 1 ? "" : "s", paramsPath ? " in " : "",
             paramsPath ? paramsPath : "");
   free(paramsPath);
   mpcImportResultFree(&r);
