@@ -471,6 +471,8 @@ static void emitParam(Imp *m, Value *v) {
 }
 
 static const char *materialize(Imp *m, Value *v) {
+  if (valueElements(v) == 0 && !m->failed)
+    UNSUPPORTED(m, "an empty tensor (a dimension of size 0)");
   if (v->viewOf && !m->failed)
     UNSUPPORTED(m, "an integer tensor reshaped at run time feeds an op other than Gather or a loss (mpc reshapes "
                    "float tensors)");
@@ -488,6 +490,14 @@ static Value *emitOp(Imp *m, const char *name, Ty ty, int rank, const int64_t *d
                      Value **ins, int numIns) {
   if (m->failed)
     return NULL;
+  /* mpc tensors hold at least one element. */
+  bool empty = numElements(rank, dims) == 0;
+  for (int k = 0; k < numIns; ++k)
+    empty |= valueElements(ins[k]) == 0;
+  if (empty) {
+    UNSUPPORTED(m, "an empty tensor (a dimension of size 0)");
+    return NULL;
+  }
   for (int k = 0; k < numIns; ++k)
     materialize(m, ins[k]);
   if (m->failed)
