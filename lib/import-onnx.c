@@ -252,6 +252,12 @@ static Value *newConst(Imp *m, Ty ty, int rank, const int64_t *dims) {
   return v;
 }
 
+/* A constant folded here. Parameters are constants too (their values are
+ * known), but they are never folded: an op on a parameter runs in the
+ * model, so that training updates the parameter and checkpoints keep its
+ * ONNX (PyTorch) shape. */
+static bool folds(const Value *v) { return v->isConst && !v->param; }
+
 static double constGet(const Value *v, int64_t k) { return v->f ? v->f[k] : (double)v->i[k]; }
 static int64_t constGetInt(const Value *v, int64_t k) { return v->i ? v->i[k] : (int64_t)v->f[k]; }
 
@@ -801,7 +807,7 @@ static Value *reshape(Imp *m, Value *x, int rank, const int64_t *dims) {
             (long long)numElements(rank, dims));
     return NULL;
   }
-  if (x->isConst) {
+  if (folds(x)) {
     Value *r = newConst(m, x->ty, rank, dims);
     if (r) {
       size_t n = (size_t)valueElements(x);
@@ -809,7 +815,6 @@ static Value *reshape(Imp *m, Value *x, int rank, const int64_t *dims) {
         memcpy(r->f, x->f, n * sizeof *x->f);
       else
         memcpy(r->i, x->i, n * sizeof *x->i);
-      r->param = x->param;
     }
     return r;
   }
@@ -827,7 +832,7 @@ static Value *broadcastTo(Imp *m, Value *x, int rank, const int64_t *dims) {
     return NULL;
   if (sameShape(x, rank, dims))
     return x;
-  if (x->isConst) {
+  if (folds(x)) {
     Value *r = newConst(m, x->ty, rank, dims);
     if (!r)
       return NULL;
@@ -854,7 +859,7 @@ static Value *transpose(Imp *m, Value *x, const int64_t *perm) {
   }
   if (identity)
     return x;
-  if (x->isConst) {
+  if (folds(x)) {
     Value *r = newConst(m, x->ty, x->rank, dims);
     if (!r)
       return NULL;
@@ -894,7 +899,7 @@ static Value *slice(Imp *m, Value *x, const int64_t *starts, const int64_t *size
   }
   if (whole)
     return x;
-  if (x->isConst) {
+  if (folds(x)) {
     Value *r = newConst(m, x->ty, x->rank, sizes);
     if (!r)
       return NULL;
@@ -1011,7 +1016,7 @@ static Value *binary(Imp *m, BinKind kind, Value *a, Value *b) {
   int64_t dims[MAX_RANK];
   if (!broadcastShape(m, a, b, &rank, dims))
     return NULL;
-  if (a->isConst && b->isConst) {
+  if (folds(a) && folds(b)) {
     Ty ty = compare ? TY_BOOL : a->ty;
     Value *r = newConst(m, ty, rank, dims);
     if (!r)
@@ -1039,7 +1044,7 @@ static Value *binary(Imp *m, BinKind kind, Value *a, Value *b) {
   }
   if (!needFloat(m, a, "the first operand"))
     return NULL;
-  if (kind == BIN_POW && b->isConst && b->ty != a->ty)
+  if (kind == BIN_POW && folds(b) && b->ty != a->ty)
     b = convertConst(m, b, a->ty);
   else if (!needFloat(m, b, "the second operand"))
     return NULL;
@@ -1077,7 +1082,7 @@ static Value *unary(Imp *m, UnKind kind, Value *x) {
                                        "mpc.exp", "mpc.log", "mpc.sqrt", "mpc.reciprocal"};
   if (!x || m->failed)
     return NULL;
-  if (x->isConst && (tyIsFloat(x->ty) || kind == UN_NEG || kind == UN_RELU || kind == UN_NOT)) {
+  if (folds(x) && (tyIsFloat(x->ty) || kind == UN_NEG || kind == UN_RELU || kind == UN_NOT)) {
     Value *r = newConst(m, x->ty, x->rank, x->dims);
     if (!r)
       return NULL;
@@ -1285,7 +1290,7 @@ static bool op_Cast(Imp *m) {
   }
   if (x->ty == to)
     return out(m, 0, x);
-  if (x->isConst)
+  if (folds(x))
     return out(m, 0, convertConst(m, x, to));
   if (!tyIsFloat(x->ty) || !tyIsFloat(to)) {
     UNSUPPORTED(m, "Cast of a runtime tensor from %s to %s (mpc casts between float types)",
@@ -1323,7 +1328,7 @@ static bool op_Where(Imp *m) {
     INVALID(m, "the two branches have different element types");
     return false;
   }
-  if (c->isConst && a->isConst && b->isConst) {
+  if (folds(c) && folds(a) && folds(b)) {
     Value *r = newConst(m, a->ty, rank, dims);
     if (!r)
       return false;
@@ -1534,7 +1539,7 @@ static Value *concat(Imp *m, Value **ins, int n, int64_t axis) {
         return NULL;
       }
     dims[axis] += v->dims[axis];
-    allConst &= v->isConst;
+    allConst &= folds(v);
   }
   if (allConst) {
     Value *r = newConst(m, first->ty, first->rank, dims);
@@ -1749,7 +1754,7 @@ static bool op_Gather(Imp *m) {
                 (long long)axis, (long long)len);
         return false;
       }
-    if (data->isConst) {
+    if (folds(data)) {
       Value *res = newConst(m, data->ty, rank, dims);
       if (!res)
         return false;

@@ -123,6 +123,16 @@ def build():
          helper.make_node("Add", ["y", "w"], ["t"], name="/Add"),
          helper.make_node("Mul", ["t", "s"], ["y2"], name="/Mul")],
         [vi("x", F, [2, 3])], [vi("y", F, [2, 3]), vi("y2", F, [2, 3])], inits=[w, s], check="full")
+
+    # A parameter used twice, once through a Transpose (tied weights, as a GPT's embedding
+    # and head): one mpc.param argument in the initializer's own shape, the transpose
+    # done in the model so that training updates the one parameter.
+    table = numpy_helper.from_array(np.arange(12, dtype=np.float32).reshape(4, 3), "emb.weight")
+    ms["tied"] = model(
+        [helper.make_node("Gather", ["emb.weight", "ids"], ["h"], name="/emb/Gather"),
+         helper.make_node("Transpose", ["emb.weight"], ["wt"], name="/head/Transpose", perm=[1, 0]),
+         helper.make_node("MatMul", ["h", "wt"], ["logits"], name="/head/MatMul")],
+        [vi("ids", I64, [2])], [vi("logits", F, [2, 4])], inits=[table], check="full")
     return ms
 
 
