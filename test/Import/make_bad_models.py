@@ -133,6 +133,15 @@ def build():
          helper.make_node("Transpose", ["emb.weight"], ["wt"], name="/head/Transpose", perm=[1, 0]),
          helper.make_node("MatMul", ["h", "wt"], ["logits"], name="/head/MatMul")],
         [vi("ids", I64, [2])], [vi("logits", F, [2, 4])], inits=[table], check="full")
+
+    # A constant f16 cannot hold, added to a matrix product (f16 in 16-mixed): the precision
+    # lint's warning names the ONNX node.
+    wb = numpy_helper.from_array(np.ones((3, 4), np.float32), "fc.weight")
+    big = numpy_helper.from_array(np.array([1e6], np.float32), "big")
+    ms["big_const"] = model(
+        [helper.make_node("MatMul", ["x", "fc.weight"], ["h"], name="/fc/MatMul"),
+         helper.make_node("Add", ["h", "big"], ["y"], name="/shift/Add")],
+        [vi("x", F, [2, 3])], [vi("y", F, [2, 4])], inits=[wb, big], check="full")
     return ms
 
 
