@@ -848,6 +848,35 @@ static Value *broadcastTo(Imp *m, Value *x, int rank, const int64_t *dims) {
   return emitOp1(m, "mpc.broadcast_to", x, "", rank, dims);
 }
 
+/* Row-major element strides of x. */
+static void rowStrides(const Value *x, int64_t *strides) {
+  int64_t s = 1;
+  for (int d = x->rank - 1; d >= 0; --d) {
+    strides[d] = s;
+    s *= x->dims[d];
+  }
+}
+
+/* A constant of shape dims (x's rank) whose element at coordinates c is x's
+ * element at base + sum(c[d] * strides[d]): transposes and strided slices. */
+static Value *copyStrided(Imp *m, Value *x, const int64_t *dims, int64_t base, const int64_t *strides) {
+  Value *r = newConst(m, x->ty, x->rank, dims);
+  if (!r)
+    return NULL;
+  for (int64_t k = 0, n = valueElements(r); k < n; ++k) {
+    int64_t rem = k, j = base;
+    for (int d = x->rank - 1; d >= 0; --d) {
+      j += (rem % dims[d]) * strides[d];
+      rem /= dims[d];
+    }
+    if (r->f)
+      r->f[k] = x->f[j];
+    else
+      r->i[k] = x->i[j];
+  }
+  return r;
+}
+
 static Value *transpose(Imp *m, Value *x, const int64_t *perm) {
   if (!x || m->failed)
     return NULL;
@@ -860,26 +889,11 @@ static Value *transpose(Imp *m, Value *x, const int64_t *perm) {
   if (identity)
     return x;
   if (folds(x)) {
-    Value *r = newConst(m, x->ty, x->rank, dims);
-    if (!r)
-      return NULL;
-    int64_t inStride[MAX_RANK], s = 1;
-    for (int d = x->rank - 1; d >= 0; --d) {
-      inStride[d] = s;
-      s *= x->dims[d];
-    }
-    for (int64_t k = 0, n = valueElements(r); k < n; ++k) {
-      int64_t rem = k, j = 0;
-      for (int d = x->rank - 1; d >= 0; --d) {
-        j += (rem % dims[d]) * inStride[perm[d]];
-        rem /= dims[d];
-      }
-      if (r->f)
-        r->f[k] = x->f[j];
-      else
-        r->i[k] = x->i[j];
-    }
-    return r;
+    int64_t in[MAX_RANK], strides[MAX_RANK];
+    rowStrides(x, in);
+    for (int d = 0; d < x->rank; ++d)
+      strides[d] = in[perm[d]];
+    return copyStrided(m, x, dims, 0, strides);
   }
   char a[160];
   formatInts(a, sizeof a, perm, x->rank);
@@ -900,26 +914,13 @@ static Value *slice(Imp *m, Value *x, const int64_t *starts, const int64_t *size
   if (whole)
     return x;
   if (folds(x)) {
-    Value *r = newConst(m, x->ty, x->rank, sizes);
-    if (!r)
-      return NULL;
-    int64_t inStride[MAX_RANK], s = 1;
-    for (int d = x->rank - 1; d >= 0; --d) {
-      inStride[d] = s;
-      s *= x->dims[d];
+    int64_t in[MAX_RANK], strides[MAX_RANK], base = 0;
+    rowStrides(x, in);
+    for (int d = 0; d < x->rank; ++d) {
+      base += starts[d] * in[d];
+      strides[d] = (steps ? steps[d] : 1) * in[d];
     }
-    for (int64_t k = 0, n = valueElements(r); k < n; ++k) {
-      int64_t rem = k, j = 0;
-      for (int d = x->rank - 1; d >= 0; --d) {
-        j += (starts[d] + (rem % sizes[d]) * (steps ? steps[d] : 1)) * inStride[d];
-        rem /= sizes[d];
-      }
-      if (r->f)
-        r->f[k] = x->f[j];
-      else
-        r->i[k] = x->i[j];
-    }
-    return r;
+    return copyStrided(m, x, sizes, base, strides);
   }
   if (!unit) {
     UNSUPPORTED(m, "slicing a runtime tensor with a step other than 1");

@@ -142,6 +142,21 @@ def build():
         [helper.make_node("MatMul", ["x", "fc.weight"], ["h"], name="/fc/MatMul"),
          helper.make_node("Add", ["h", "big"], ["y"], name="/shift/Add")],
         [vi("x", F, [2, 3])], [vi("y", F, [2, 4])], inits=[wb, big], check="full")
+
+    # Constant folding: a Constant [[1,2,3],[4,5,6]] transposed, sliced (rows 1..2) and
+    # sliced again with step -1 (columns reversed); each result is added to x.
+    c = numpy_helper.from_array(np.array([[1, 2, 3], [4, 5, 6]], np.float32), "c")
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)
+    ms["fold"] = model(
+        [helper.make_node("Constant", [], ["c"], name="/c", value=c),
+         helper.make_node("Transpose", ["c"], ["t"], name="/t", perm=[1, 0]),
+         helper.make_node("Slice", ["t", "s0", "e0", "a0"], ["s"], name="/s"),
+         helper.make_node("Slice", ["s", "s1", "e1", "a1", "st1"], ["r"], name="/r"),
+         helper.make_node("Add", ["x", "s"], ["y1"], name="/y1"),
+         helper.make_node("Add", ["x", "r"], ["y2"], name="/y2")],
+        [vi("x", F, [2, 2])], [vi("y1", F, [2, 2]), vi("y2", F, [2, 2])],
+        inits=[i64("s0", [1]), i64("e0", [3]), i64("a0", [0]), i64("s1", [-1]), i64("e1", [-3]), i64("a1", [1]),
+               i64("st1", [-1])], check="full")
     return ms
 
 
