@@ -198,9 +198,19 @@ static bool verifyText(const char *text, const char *name) {
   return ok;
 }
 
+static int importModel(const Options *options);
+
 int main(int argc, char **argv) {
   Options o = {0};
   parseArgs(argc, argv, &o);
+  int status = importModel(&o);
+  for (int k = 0; k < o.numShapes; ++k)
+    free((char *)o.shapes[k].name);
+  return status;
+}
+
+static int importModel(const Options *options) {
+  const Options o = *options;
   if (o.listOps) {
     for (const char *const *op = mpcImportSupportedOps(); *op; ++op)
       printf("%s\n", *op);
