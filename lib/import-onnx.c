@@ -74,9 +74,6 @@ typedef struct Value {
    * named `param` when a runtime op uses it. */
   const char *param;
   char ssa[24]; /* "%v12" once materialised */
-  /* An integer runtime tensor reshaped (mpc reshapes floats only): the
-   * value it views, used directly by Gather and the losses. */
-  struct Value *viewOf;
   struct Value *next; /* every Value, for freeing */
 } Value;
 
@@ -479,9 +476,6 @@ static void emitParam(Imp *m, Value *v) {
 static const char *materialize(Imp *m, Value *v) {
   if (valueElements(v) == 0 && !m->failed)
     UNSUPPORTED(m, "an empty tensor (a dimension of size 0)");
-  if (v->viewOf && !m->failed)
-    UNSUPPORTED(m, "an integer tensor reshaped at run time feeds an op other than Gather or a loss (mpc reshapes "
-                   "float tensors)");
   if (!v->ssa[0] && !m->failed) {
     if (v->param && tyIsFloat(v->ty))
       emitParam(m, v);
@@ -818,13 +812,11 @@ static Value *reshape(Imp *m, Value *x, int rank, const int64_t *dims) {
     }
     return r;
   }
-  if (!tyIsFloat(x->ty)) {
-    Value *r = newValue(m, x->ty, rank, dims);
-    if (r)
-      r->viewOf = x->viewOf ? x->viewOf : x;
-    return r;
+  if (x->ty == TY_BOOL) {
+    UNSUPPORTED(m, "reshaping a bool tensor at run time");
+    return NULL;
   }
-  return emitOp1(m, "mpc.reshape", x, "", rank, dims);
+  return emitOp1(m, "mpc.reshape", x, "", rank, dims); /* integers too (labels) */
 }
 
 static Value *broadcastTo(Imp *m, Value *x, int rank, const int64_t *dims) {
@@ -1799,9 +1791,7 @@ static bool op_Gather(Imp *m) {
   }
   int64_t table[2] = {len, numElements(data->rank - 1, data->dims + 1)};
   Value *t = reshape(m, data, 2, table);
-  Value *ids = idx->viewOf ? idx->viewOf : idx;
-  if (ids->rank == 0)
-    UNSUPPORTED(m, "Gather of a scalar runtime index (mpc's embedding takes ids of rank 1 or more)");
+  Value *ids = idx->rank ? idx : reshape(m, idx, 1, (int64_t[]){1});
   if (!t || !ids)
     return false;
   int64_t edims[MAX_RANK];
@@ -2481,14 +2471,14 @@ typedef struct {
 
 /* The general loss: the labels' one-hot rows come from an embedding of the
  * identity matrix, so that every step is an mpc op that trains. It serves
- * what mpc.cross_entropy does not: labels of rank > 1 (mpc reshapes floats
- * only), class weights, an ignored class, and reduction "none". `nll`: the
- * scores are already log-probabilities. */
+ * what mpc.cross_entropy does not: class weights, an ignored class, and
+ * reduction "none" (labels keep their shape [N, d...]). `nll`: the scores
+ * (already [B, C]) are log-probabilities. */
 static Value *oneHotLoss(Imp *m, Value *scores, Value *labels, bool nll, const LossSpec *spec) {
   int64_t C = scores->dims[1];
   if (C > 1024) {
-    UNSUPPORTED(m, "a loss over %lld classes with labels of rank > 1, class weights, ignore_index or reduction "
-                   "'none' (at most 1024 classes)", (long long)C);
+    UNSUPPORTED(m, "a loss over %lld classes with class weights, ignore_index or reduction 'none' (at most 1024 "
+                   "classes)", (long long)C);
     return NULL;
   }
   int r = labels->rank;
@@ -2578,11 +2568,11 @@ static Value *loss(Imp *m, Value *scores, Value *labels, bool nll) {
     INVALID(m, "scores must be [N, C, ...]");
     return NULL;
   }
+  Value *labels0 = labels;
   if (!lossSpec(m, scores, &spec) || !lossOperands(m, &scores, &labels))
     return NULL;
-  bool simple = !spec.weights && spec.ignoreIndex < 0 && strcmp(spec.reduction, "none");
-  if (!simple || labels->viewOf)
-    return oneHotLoss(m, scores, labels->viewOf ? labels->viewOf : labels, nll, &spec);
+  if (spec.weights || spec.ignoreIndex >= 0 || !strcmp(spec.reduction, "none"))
+    return oneHotLoss(m, scores, labels0, nll, &spec);
   char attrs[48];
   snprintf(attrs, sizeof attrs, "reduction = \"%s\"", spec.reduction);
   Value *ins[2] = {scores, labels};

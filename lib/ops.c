@@ -52,6 +52,8 @@ static void parseOperand(char *word, MpcOperandSpec *spec) {
       spec->kind = MPC_OPERAND_INT;
     else if (!strcmp(colon + 1, "i1"))
       spec->kind = MPC_OPERAND_I1;
+    else if (!strcmp(colon + 1, "any"))
+      spec->kind = MPC_OPERAND_ANY;
     else
       MPC_UNREACHABLE("ops.def: unknown operand kind");
   }
@@ -162,7 +164,7 @@ static const char *attrKindText(const MpcAttrSpec *a, char *buf, size_t size) {
 }
 
 void mpcOpTablePrintMarkdown(FILE *out) {
-  static const char *const kindSuffix[] = {"", " (integer)", " (i1)"};
+  static const char *const kindSuffix[] = {"", " (integer)", " (i1)", " (float or integer)"};
   static const char *const aritySuffix[] = {"", " (optional)", " (variadic)"};
   fprintf(out, "| op | operands | attributes | class (cpu) | class (cuda) | shape rule |\n");
   fprintf(out, "|---|---|---|---|---|---|\n");

@@ -178,6 +178,7 @@ static const char *operandKindText(MpcOperandKind kind) {
   case MPC_OPERAND_FLOAT: return "f16, bf16, f32 or f64";
   case MPC_OPERAND_INT: return "i32 or i64";
   case MPC_OPERAND_I1: return "i1";
+  case MPC_OPERAND_ANY: return "f16, bf16, f32, f64, i32 or i64";
   }
   return "";
 }
@@ -187,6 +188,7 @@ static bool kindMatches(MpcOperandKind want, MpcEltKind have) {
   case MPC_OPERAND_FLOAT: return mpcEltIsFloat(have);
   case MPC_OPERAND_INT: return have == MPC_ELT_I32 || have == MPC_ELT_I64;
   case MPC_OPERAND_I1: return have == MPC_ELT_I1;
+  case MPC_OPERAND_ANY: return mpcEltIsFloat(have) || have == MPC_ELT_I32 || have == MPC_ELT_I64;
   }
   return false;
 }
@@ -233,8 +235,10 @@ static bool checkStructure(OpCtx *c) {
     return false;
   assignSpecs(c);
   MlirType rt = mlirValueGetType(mlirOperationGetResult(c->op, 0));
-  return checkOperandTypes(c) && checkTensorType(c, rt, &c->out, "result", MPC_OPERAND_FLOAT) &&
-         checkAttributes(c);
+  /* An op with an ANY operand (reshape) returns its operand's type. */
+  MpcOperandKind resultKind = c->numOperands && c->info->operands[c->spec[0]].kind == MPC_OPERAND_ANY
+                                  ? MPC_OPERAND_ANY : MPC_OPERAND_FLOAT;
+  return checkOperandTypes(c) && checkTensorType(c, rt, &c->out, "result", resultKind) && checkAttributes(c);
 }
 
 /*---------------------------------------------------------------------------
@@ -246,8 +250,11 @@ static MlirType operandElt(OpCtx *c, int i) {
   return mlirShapedTypeGetElementType(mlirValueGetType(mlirOperationGetOperand(c->op, i)));
 }
 
+static MlirType operandElt(OpCtx *c, int i);
+
 static bool isFloatOperand(OpCtx *c, int i) {
-  return c->info->operands[c->spec[i]].kind == MPC_OPERAND_FLOAT;
+  MpcOperandKind kind = c->info->operands[c->spec[i]].kind;
+  return kind == MPC_OPERAND_FLOAT || (kind == MPC_OPERAND_ANY && mpcEltIsFloat(mpcEltKindOf(operandElt(c, i))));
 }
 
 static bool computeEltType(OpCtx *c, MlirType *elt) {
@@ -269,7 +276,11 @@ static bool computeEltType(OpCtx *c, MlirType *elt) {
                   operandLabel(c, i, lb, sizeof lb), mpcTypeToString(t, b, sizeof b));
     }
   }
-  MPC_ASSERT(first >= 0, "every mpc op has a float operand");
+  if (first < 0 && c->numOperands && c->info->operands[c->spec[0]].kind == MPC_OPERAND_ANY) {
+    *elt = operandElt(c, 0); /* an integer reshape */
+    return true;
+  }
+  MPC_ASSERT(first >= 0, "every mpc op but an integer reshape has a float operand");
   return true;
 }
 

@@ -100,7 +100,8 @@ static bool decide(const FuncState *st, MlirOperation op) {
   MpcOpKind kind = mpcOpKindOf(op);
   MpcPrecisionClass cls = o->classes[kind];
   MpcFloatType t, declared = MPC_F32;
-  mpcValueFloatType(mlirOperationGetResult(op, 0), &declared);
+  if (!mpcValueFloatType(mlirOperationGetResult(op, 0), &declared))
+    return true; /* an integer reshape: no precision to decide */
   bool bad = false;
   const char *reason;
   if (mpcGetPrecision(op, &t, &bad)) {

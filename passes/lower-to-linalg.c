@@ -1896,7 +1896,8 @@ static bool lowerOp(Lower *L, MlirOperation op) {
     if (!vtOf(v, &inT[i]))
       return fail(L, op, "cannot lower '%s': operand %d is not a statically shaped tensor", opName, (int)i);
   }
-  if (to.k == MPC_ELT_OTHER || !mpcEltIsFloat(to.k))
+  bool intReshape = mpcOpKindOf(op) == MPC_OP_RESHAPE && (to.k == MPC_ELT_I32 || to.k == MPC_ELT_I64);
+  if (to.k == MPC_ELT_OTHER || (!mpcEltIsFloat(to.k) && !intReshape))
     return fail(L, op, "cannot lower '%s': result type must be f16, bf16, f32 or f64", opName);
 
   Name r;

@@ -40,7 +40,8 @@ typedef enum {
   MPC_CLASS_FOLLOW,  /* runs in its operand's type */
 } MpcPrecisionClass;
 
-typedef enum { MPC_OPERAND_FLOAT, MPC_OPERAND_INT, MPC_OPERAND_I1 } MpcOperandKind;
+/* ANY: a float or an integer tensor (data movement of labels); the result has its type. */
+typedef enum { MPC_OPERAND_FLOAT, MPC_OPERAND_INT, MPC_OPERAND_I1, MPC_OPERAND_ANY } MpcOperandKind;
 typedef enum { MPC_ARITY_ONE, MPC_ARITY_OPTIONAL, MPC_ARITY_VARIADIC } MpcArity;
 
 typedef enum {

@@ -567,6 +567,22 @@ func.func @mse_shapes(%p: tensor<4x3xf32>, %t: tensor<4x1xf32>) {
 // -----
 
 // COM: Data movement.
+func.func @reshape_int_to_float(%x: tensor<2x3xi64>) {
+  // expected-error@+1 {{'mpc.reshape' op result type must be 'tensor<6xi64>', got 'tensor<6xf32>'}}
+  %0 = "mpc.reshape"(%x) : (tensor<2x3xi64>) -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_bool(%x: tensor<2x3xi1>) {
+  // expected-error@+1 {{'mpc.reshape' op operand #0 (x) must be a tensor of f16, bf16, f32, f64, i32 or i64, got 'tensor<2x3xi1>'}}
+  %0 = "mpc.reshape"(%x) : (tensor<2x3xi1>) -> tensor<6xi1>
+  return
+}
+
+// -----
+
 func.func @reshape_count(%x: tensor<2x3xf32>) {
   // expected-error@+1 {{'mpc.reshape' op cannot reshape 2x3 (6 elements) into 7 (7 elements)}}
   %0 = "mpc.reshape"(%x) : (tensor<2x3xf32>) -> tensor<7xf32>

@@ -116,6 +116,9 @@ func.func @movement(%x: tensor<2x3x4xf32>, %row: tensor<4xf32>, %table: tensor<1
                     %img: tensor<1x2x6x6xf32>, %idx: tensor<2x3x4xi64>, %upd: tensor<2x3x4xf32>) {
   // CHECK: "mpc.reshape"{{.*}} -> tensor<6x4xf32>
   %0 = "mpc.reshape"(%x) : (tensor<2x3x4xf32>) -> tensor<6x4xf32>
+  // Integer tensors (labels) reshape too.
+  // CHECK: "mpc.reshape"{{.*}} : (tensor<2x5xi32>) -> tensor<10xi32>
+  %r = "mpc.reshape"(%ids) : (tensor<2x5xi32>) -> tensor<10xi32>
   // CHECK: "mpc.transpose"(%{{.*}}) {perm = array<i64: 2, 0, 1>} : (tensor<2x3x4xf32>) -> tensor<4x2x3xf32>
   %1 = "mpc.transpose"(%x) {perm = array<i64: 2, 0, 1>} : (tensor<2x3x4xf32>) -> tensor<4x2x3xf32>
   // CHECK: "mpc.broadcast_to"{{.*}} : (tensor<4xf32>) -> tensor<5x3x4xf32>

@@ -67,12 +67,15 @@ static void testOpTable(void) {
   CHECK(mpcOpKindFromName(mlirStringRefCreateFromCString("mpc.softmax")) == MPC_OP_SOFTMAX);
   CHECK(mpcOpKindFromName(mlirStringRefCreateFromCString("layer_norm")) == MPC_OP_LAYER_NORM);
   CHECK(mpcOpKindFromName(mlirStringRefCreateFromCString("mpc.soft")) == MPC_OP_COUNT);
-  /* Every row parses and has a float operand (the verifier relies on it). */
+  /* Every row parses and has a float operand (the verifier relies on it),
+   * except reshape, whose one operand may be a float or an integer. */
+  CHECK(mpcOpInfoGet(MPC_OP_RESHAPE)->operands[0].kind == MPC_OPERAND_ANY);
   for (int k = 0; k < MPC_OP_COUNT; ++k) {
     const MpcOpInfo *info = mpcOpInfoGet((MpcOpKind)k);
     bool hasFloat = false;
     for (int i = 0; i < info->numOperands; ++i)
-      hasFloat |= info->operands[i].kind == MPC_OPERAND_FLOAT;
+      hasFloat |= info->operands[i].kind == MPC_OPERAND_FLOAT ||
+                  (info->operands[i].kind == MPC_OPERAND_ANY && info->numOperands == 1);
     CHECK(hasFloat && info->numOperands >= 1);
   }
 }
