@@ -1967,10 +1967,10 @@ static Value *layerNorm(Imp *m, Value *x, Value *gamma, Value *beta, int64_t axi
     UNSUPPORTED(m, "a scale or bias of another type than the input");
     return NULL;
   }
-  char attrs[64];
-  snprintf(attrs, sizeof attrs, "eps = %.17g : f64", eps);
-  if (!strchr(attrs, '.') && !strchr(attrs, 'e'))
-    snprintf(attrs, sizeof attrs, "eps = %.1f : f64", eps);
+  /* An MLIR float literal needs a '.' or an exponent: 13125420056576 is an integer. */
+  char num[40], attrs[64];
+  snprintf(num, sizeof num, "%.17g", eps);
+  snprintf(attrs, sizeof attrs, "eps = %s%s : f64", num, strpbrk(num, ".e") ? "" : ".0");
   Value *ins[3] = {xf, g, b};
   Value *y = emitOp(m, "mpc.layer_norm", x->ty, xf->rank, xf->dims, attrs, ins, 3);
   return reshape(m, y, x->rank, x->dims);
