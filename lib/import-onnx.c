@@ -2217,26 +2217,24 @@ static bool windowList(Imp *m, const char *name, int64_t *out, int n, int64_t df
   return true;
 }
 
-/* A 1-D window's attributes lifted to 2-D (a height of 1). */
-static bool windowAttrs1d(Imp *m, int64_t *kernel, int64_t *strides, int64_t *pads, int64_t *dilations) {
-  int64_t s, d, p[2];
-  if (!windowList(m, "strides", &s, 1, 1) || !windowList(m, "dilations", &d, 1, 1) || !windowList(m, "pads", p, 2, 0))
-    return false;
-  kernel[1] = kernel[0], kernel[0] = 1;
-  strides[0] = 1, strides[1] = s;
-  dilations[0] = 1, dilations[1] = d;
-  pads[0] = 0, pads[1] = p[0], pads[2] = 0, pads[3] = p[1];
-  return true;
-}
-
-/* Window attributes shared by Conv and the pools: kernel, strides, pads
- * (ONNX's [top, left, bottom, right] is mpc's order), dilations; x is 4-D.
- * `lifted`: a 1-D window whose attributes windowAttrs1d has read. */
+/* Window attributes shared by Conv and the pools: strides, pads (ONNX's
+ * [top, left, bottom, right] is mpc's order), dilations, auto_pad. x and the
+ * kernel are 2-D; a 1-D window (`lifted`) runs over a height of 1, so its
+ * one-entry attributes become the width's. */
 static bool windowAttrs(Imp *m, Value *x, const int64_t *kernel, int64_t *strides, int64_t *pads,
                         int64_t *dilations, bool lifted) {
-  if (!lifted && (!windowList(m, "strides", strides, 2, 1) || !windowList(m, "dilations", dilations, 2, 1) ||
-                  !windowList(m, "pads", pads, 4, 0)))
+  if (lifted) {
+    int64_t p[2];
+    if (!windowList(m, "strides", &strides[1], 1, 1) || !windowList(m, "dilations", &dilations[1], 1, 1) ||
+        !windowList(m, "pads", p, 2, 0))
+      return false;
+    strides[0] = dilations[0] = 1;
+    pads[0] = pads[2] = 0;
+    pads[1] = p[0], pads[3] = p[1];
+  } else if (!windowList(m, "strides", strides, 2, 1) || !windowList(m, "dilations", dilations, 2, 1) ||
+             !windowList(m, "pads", pads, 4, 0)) {
     return false;
+  }
   for (int d = 0; d < 2; ++d)
     if (strides[d] < 1 || dilations[d] < 1 || pads[d] < 0 || pads[d + 2] < 0 || kernel[d] < 1) {
       INVALID(m, "kernel, strides and dilations must be positive and pads non-negative");
@@ -2303,9 +2301,7 @@ static bool op_Conv(Imp *m) {
     INVALID(m, "B must have %lld elements", (long long)w->dims[0]);
     return false;
   }
-  int64_t strides[2], pads[4], dil[2], k1[2] = {kernel[1], 0};
-  if (oneD && !windowAttrs1d(m, k1, strides, pads, dil))
-    return false;
+  int64_t strides[2], pads[4], dil[2];
   if (!windowAttrs(m, x4, kernel, strides, pads, dil, oneD))
     return false;
   int64_t dims[4] = {x4->dims[0], w->dims[0], 0, 0};
@@ -2337,9 +2333,9 @@ static bool pool(Imp *m, bool isMax) {
     INVALID(m, "kernel_shape must have %d entries", oneD ? 1 : 2);
     return false;
   }
+  if (oneD)
+    kernel[1] = kernel[0], kernel[0] = 1;
   int64_t strides[2], pads[4], dil[2];
-  if (oneD && !windowAttrs1d(m, kernel, strides, pads, dil))
-    return false;
   if (!windowAttrs(m, x4, kernel, strides, pads, dil, oneD))
     return false;
   if (dil[0] != 1 || dil[1] != 1) {
@@ -2714,7 +2710,7 @@ typedef struct {
   int *producer;  /* per value name: index of the producing node, via lookup below */
   char **names;   /* value names, parallel to producer */
   int *uses;
-  size_t count, cap;
+  size_t cap;
 } Graph;
 
 static long graphFind(Graph *g, const char *name) {
@@ -2738,7 +2734,6 @@ static long graphAdd(Graph *g, const char *name) {
     s = (s + 1) & mask;
   g->names[s] = (char *)name;
   g->producer[s] = -1;
-  g->count++;
   return (long)s;
 }
 
@@ -2804,10 +2799,9 @@ static const char *otherInput(const Onnx__NodeProto *n, const char *name) {
   return NULL;
 }
 
-static bool lastAxisMean(Imp *m, const Onnx__NodeProto *r) {
+static bool lastAxisMean(const Onnx__NodeProto *r) {
   int64_t axes[MAX_RANK];
   int n = attrInts(r, "axes", axes, MAX_RANK);
-  (void)m;
   return n == 1 && axes[0] == -1 && attrInt(r, "keepdims", 1) == 1 && r->n_input == 1;
 }
 
@@ -2823,7 +2817,7 @@ static void matchLayerNorm(Graph *g, int idx) {
     return;
   const char *x = sub->input[0];
   const Onnx__NodeProto *mean = producerOf(g, sub->input[1], "ReduceMean");
-  if (!mean || !lastAxisMean(m, mean) || strcmp(mean->input[0], x))
+  if (!mean || !lastAxisMean(mean) || strcmp(mean->input[0], x))
     return;
   const Onnx__NodeProto *add = producerOf(g, sq->input[0], "Add");
   if (!add || add->n_input != 2)
@@ -2838,7 +2832,7 @@ static void matchLayerNorm(Graph *g, int idx) {
   if (!(epsValue >= 0 && isfinite(epsValue)))
     return; /* not a layer norm's epsilon: import the nodes one by one */
   const Onnx__NodeProto *vmean = producerOf(g, var, "ReduceMean");
-  if (!vmean || !lastAxisMean(m, vmean))
+  if (!vmean || !lastAxisMean(vmean))
     return;
   const Onnx__NodeProto *pw = producerOf(g, vmean->input[0], "Pow");
   bool squared = pw && pw->n_input == 2 && !strcmp(pw->input[0], d) && isScalar(g, pw->input[1], 2.0, 0);

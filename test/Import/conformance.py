@@ -66,10 +66,8 @@ KNOWN = {
     # ONNX 1.12's expected bf16 values truncate the float's low 16 bits; mpc (like PyTorch and
     # later ONNX releases, which regenerated this data) rounds to nearest even.
     "test_cast_FLOAT_to_BFLOAT16": "expected values truncate instead of rounding to nearest even",
-    "test_castlike_FLOAT_to_BFLOAT16": "expected values truncate instead of rounding to nearest even",
     "test_castlike_FLOAT_to_BFLOAT16_expanded": "test data: input 'like' is [1], the model declares 3x4",
     "test_castlike_BFLOAT16_to_FLOAT_expanded": "test data: input 'like' is [1], the model declares 3x4",
-    "test_castlike_BFLOAT16_to_FLOAT": "test data: input 'like' is [1], the model declares 3x4",
     # Negative runtime indices count from the end in ONNX; mpc.embedding clamps ids into
     # [0, V) (what the ids are is known only at run time).
     "test_gather_negative_indices": "runtime negative indices (mpc's embedding clamps them)",

@@ -157,6 +157,13 @@ def build():
         [vi("x", F, [2, 2])], [vi("y1", F, [2, 2]), vi("y2", F, [2, 2])],
         inits=[i64("s0", [1]), i64("e0", [3]), i64("a0", [0]), i64("s1", [-1]), i64("e1", [-3]), i64("a1", [1]),
                i64("st1", [-1])], check="full")
+
+    # A 1-D convolution (PyTorch's Conv1d): x [1, 2, 7], w [3, 2, 3], pad 1, stride 2.
+    w1 = numpy_helper.from_array(np.ones((3, 2, 3), np.float32), "conv.weight")
+    ms["conv1d"] = model(
+        [helper.make_node("Conv", ["x", "conv.weight"], ["y"], name="/conv/Conv", pads=[1, 1], strides=[2],
+                          kernel_shape=[3])],
+        [vi("x", F, [1, 2, 7])], [vi("y", F, [1, 3, 4])], inits=[w1], check="full")
     return ms
 
 
